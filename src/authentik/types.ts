@@ -27,9 +27,14 @@ export interface ScopeMapping {
 export interface CertificateKeypair {
   pk: string;
   name: string;
-  /** Key algorithm; `unknown` when the server did not say. */
+  /** Key algorithm; `unknown` when the server did not say or named another one (dsa, ed25519, ed448). */
   keyType: 'rsa' | 'ec' | 'unknown';
   hasPrivateKey: boolean;
+}
+
+/** Narrows `listKeypairsWithPrivateKey` to one key algorithm. */
+export interface KeypairFilter {
+  keyType?: 'rsa' | 'ec';
 }
 
 export interface RedirectUri {
@@ -79,6 +84,10 @@ export interface ProviderFields {
   subMode: string;
   signingKey: string;
   propertyMappings: string[];
+  /** Sent only to servers that have the field (2026.5 and later); the client drops it for older ones. */
+  grantTypes?: string[];
+  /** Always null: an encryption key turns ID tokens into JWE, which EspoCRM cannot read. */
+  encryptionKey?: null;
 }
 
 export interface ApplicationFields {
@@ -115,8 +124,11 @@ export interface AuthentikPort {
   findFlowBySlug(slug: string): Promise<Flow | undefined>;
   /** Scope mappings with any of the given managed ids (every page). */
   findScopeMappings(managed: string[]): Promise<ScopeMapping[]>;
-  /** Certificate keypairs that have a private key (every page). */
-  listKeypairsWithPrivateKey(): Promise<CertificateKeypair[]>;
+  /**
+   * Certificate keypairs that have a private key (every page). With `filter.keyType`, only
+   * keypairs known to use that algorithm.
+   */
+  listKeypairsWithPrivateKey(filter?: KeypairFilter): Promise<CertificateKeypair[]>;
   getApplication(slug: string): Promise<Application | undefined>;
   findProviderByName(name: string): Promise<OAuth2Provider | undefined>;
   getProvider(pk: number): Promise<OAuth2Provider | undefined>;
