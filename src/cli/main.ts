@@ -3,11 +3,15 @@ import { parseArgs } from 'node:util';
 import { type Env } from '../config';
 import { runCheckConfig } from './commands/check-config';
 import { runProvisionCommand } from './commands/provision';
+import { runServe } from './commands/serve';
 import { type CliOutput, EXIT, processOutput } from './output';
 
 const USAGE = `Usage: espo-sso <command> [options]
 
 Commands:
+  serve                        Run the Slack receiver and the worker (HTTP on PORT, or Socket Mode)
+  web                          Run the Slack receiver only
+  worker                       Run the queue worker only
   check-config                 Validate the configuration and print it with secrets masked
   plan <instance>              Show what setup would change in authentik and EspoCRM
   apply <instance> --yes       Set up single sign-on for the instance (plan, apply, verify)
@@ -57,6 +61,11 @@ export async function runCli(argv: string[], env: Env, output: CliOutput = proce
     case 'check-config':
       if (rest.length > 0) return usageError(output, `check-config takes no arguments, got "${rest.join(' ')}"`);
       return runCheckConfig(env, output, json ?? false);
+    case 'serve':
+    case 'web':
+    case 'worker':
+      if (rest.length > 0) return usageError(output, `${command} takes no arguments, got "${rest.join(' ')}"`);
+      return runServe(env, output, command);
     case 'plan':
     case 'apply':
     case 'status':

@@ -1,6 +1,6 @@
 import { type ApplyResult, type Change, type Plan } from './types';
 
-const ARROW = '->';
+const ARROW = '→';
 
 function shorten(value: string | null, max = 100): string {
   if (value === null) return '(none)';

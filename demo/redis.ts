@@ -1,0 +1,81 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+import { Redis } from 'ioredis';
+
+/** A Redis the demo can use: the one at REDIS_URL, or a private one it started. */
+export interface DemoRedis {
+  url: string;
+  /** Whether the demo started this server (and must stop it). */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Uses REDIS_URL (default redis://127.0.0.1:6379) when it answers; otherwise starts
+ * `redis-server` on a free loopback port without persistence. Throws a message that says how to
+ * get Redis when neither works.
+ */
+export async function obtainRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
+  const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (await answers(url)) return { url, started: false, stop: async () => undefined };
+  if (!hasRedisServer()) {
+    throw new Error(
+      `No Redis answers at ${url}, and redis-server is not installed. Install Redis (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a running server.`,
+    );
+  }
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: 'ignore' },
+  );
+  const privateUrl = `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    if (await answers(privateUrl)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!(await answers(privateUrl))) {
+    child.kill('SIGKILL');
+    throw new Error(`redis-server did not answer on ${privateUrl}.`);
+  }
+  return {
+    url: privateUrl,
+    started: true,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
