@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // The CLI, the demo and benchmarks talk to a person on standard output.
-    files: ['src/cli/**', 'demo/**', 'bench/**', 'sandbox/**/main.ts'],
+    files: ['src/cli/**', 'demo/**', 'bench/**', 'sandbox/main.ts', 'sandbox/**/main.ts'],
     rules: { 'no-console': 'off' },
   },
 );
