@@ -84,16 +84,20 @@ end
 if not ok then return redis.error_reply('STATE ' .. tostring(current)) end
 redis.call('HSET', KEYS[1], 'state', ARGV[count + 2])
 for index = count + 3, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[index], ARGV[index + 1])
+  if ARGV[index + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[index])
+  else
+    redis.call('HSET', KEYS[1], ARGV[index], ARGV[index + 1])
+  end
 end
 return redis.call('HGETALL', KEYS[1])
 `;
 
+/** Field/value pairs for HSET; a key present with the value undefined becomes '' (delete the field). */
 function encodeFields(record: Partial<RequestRecord>): string[] {
   const fields: string[] = [];
   for (const [key, value] of Object.entries(record)) {
-    if (value === undefined) continue;
-    fields.push(key, JSON.stringify(value));
+    fields.push(key, value === undefined ? '' : JSON.stringify(value));
   }
   return fields;
 }
@@ -101,7 +105,8 @@ function encodeFields(record: Partial<RequestRecord>): string[] {
 function decodeFields(flat: string[]): RequestRecord {
   const record: Record<string, unknown> = {};
   for (let index = 0; index + 1 < flat.length; index += 2) {
-    record[flat[index] as string] = JSON.parse(flat[index + 1] as string) as unknown;
+    const value = flat[index + 1] as string;
+    if (value !== '') record[flat[index] as string] = JSON.parse(value) as unknown;
   }
   return record as unknown as RequestRecord;
 }
@@ -163,7 +168,7 @@ export class RequestStore {
     const key = keys.request(this.prefix, record.id);
     await this.redis
       .multi()
-      .hset(key, ...encodeFields(record))
+      .hset(key, ...encodeFields(Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined))))
       .pexpire(key, RECORD_RETENTION_MS)
       .zadd(keys.requestIndex(this.prefix), Date.parse(record.createdAt), record.id)
       .exec();

@@ -271,7 +271,15 @@ async function handleDecision(
       return;
     }
     metrics?.approval(decision === 'approve' ? 'approved' : 'rejected');
-    if (decision === 'approve') await enqueueRequestJob(queue, config.worker, JOB.apply, decided.id);
+    if (decision === 'approve') {
+      try {
+        await enqueueRequestJob(queue, config.worker, JOB.apply, decided.id);
+      } catch (error) {
+        // Without its job an approved request would wait forever: put it back to pending.
+        await store.transition(decided.id, ['approved'], 'pending', { decision: undefined }).catch(() => undefined);
+        throw error;
+      }
+    }
     await notifier.updateRequestMessage(decided);
     await notifier.audit({
       event: decision === 'approve' ? 'approved' : 'rejected',
