@@ -142,6 +142,12 @@ async function handleApply(dependencies: ProcessorDependencies, job: Job<JobData
   const { store, runner, notifier, metrics } = dependencies;
   const id = requestIdOf(job);
   const current = await store.get(id);
+  if (current?.result && !current.resultPosted && (current.state === 'succeeded' || current.state === 'failed')) {
+    // An earlier attempt finished the apply but could not post the result (e.g. Slack rate-limited it).
+    logger.info({ requestId: id, state: current.state }, 'posting the result of an earlier attempt');
+    await reportResult(dependencies, current, current.result);
+    return;
+  }
   if (!current || (current.state !== 'approved' && current.state !== 'applying') || !current.plan) {
     logger.info({ requestId: id, state: current?.state }, 'apply job skipped: request is not approved');
     return;
@@ -195,10 +201,17 @@ async function handleApply(dependencies: ProcessorDependencies, job: Job<JobData
     }
     throw error;
   }
-  await notifier.postResult(finished, result);
+  await reportResult(dependencies, finished, result);
+}
+
+/** Posts the result in the request's thread, marks it posted, and writes the audit line. */
+async function reportResult(dependencies: ProcessorDependencies, request: RequestRecord, result: ApplyResult): Promise<void> {
+  const { store, notifier } = dependencies;
+  await notifier.postResult(request, result);
+  await store.patch(request.id, { resultPosted: true });
   await notifier.audit({
     event: result.ok ? 'applied' : 'failed',
-    requestId: id,
+    requestId: request.id,
     instance: request.instance,
     operation: request.operation,
     userId: request.decision?.by ?? request.requesterId,

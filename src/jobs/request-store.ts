@@ -49,6 +49,8 @@ export interface RequestRecord {
   progressTs?: string;
   decision?: { by: string; at: string; outcome: 'approved' | 'rejected' | 'expired' };
   result?: ApplyResult;
+  /** Whether the result reply was posted; a job attempt that failed to post it leaves this unset. */
+  resultPosted?: boolean;
   /** Why the request failed before an apply, e.g. a plan that could not be made. */
   failure?: string;
   /** The request that replaced this one after drift. */
@@ -244,7 +246,9 @@ export class RequestStore {
       if (TERMINAL_STATES.includes(to)) await this.releaseLock(record);
       return record;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      // Redis 7 keeps a reply's first word as its error code when it is followed by a space
+      // ("STATE ...") but prefixes a single word with "ERR " ("ERR MISSING").
+      const message = (error instanceof Error ? error.message : String(error)).replace(/^ERR /, '');
       if (message.startsWith('STATE ')) throw new StateConflictError(id, message.slice('STATE '.length).replace(/"/g, ''));
       if (message.startsWith('MISSING')) throw new StateConflictError(id, 'unknown');
       throw error;

@@ -50,6 +50,13 @@ const ACK_BUDGET_MS = 2000;
 const UNAVAILABLE =
   ':warning: espo-sso is temporarily unavailable: its queue (Redis) does not answer. Nothing was changed; try again in a minute.';
 
+/** Returns the reply to a command or click that failed, naming Slack when a Slack call (e.g. a user group lookup) failed. */
+function unavailableText(error: unknown): string {
+  const wrapped = toEspoSsoError(error);
+  if (wrapped.system !== 'slack') return UNAVAILABLE;
+  return `:warning: espo-sso could not finish this because a Slack call failed: ${escapeMrkdwn(wrapped.message)} Nothing was changed; try again in a minute.`;
+}
+
 class BudgetExceeded extends Error {}
 
 async function withinBudget<T>(work: Promise<T>): Promise<T> {
@@ -144,9 +151,10 @@ async function handleCommand(
   try {
     const reply = await withinBudget(
       (async (): Promise<SlackMessage | 'modal'> => {
-        const [requester, approver] = await Promise.all([access.isRequester(command.user_id), access.isApprover(command.user_id)]);
+        // Approvers are looked up only for reading commands, so a failing approver group cannot block requests.
+        const requester = await access.isRequester(command.user_id);
         if (parsed.kind === 'list' || parsed.kind === 'status') {
-          if (!requester && !approver) {
+          if (!requester && !(await access.isApprover(command.user_id))) {
             metrics?.command(parsed.kind, 'refused');
             return plainMessage(':no_entry: Only requesters and approvers of espo-sso may see instance states.');
           }
@@ -184,17 +192,22 @@ async function handleCommand(
   } catch (error) {
     metrics?.command(parsed.kind, 'unavailable');
     log.error({ err: { code: toEspoSsoError(error).code, message: toEspoSsoError(error).message } }, 'command failed');
-    await ack(ephemeral(plainMessage(UNAVAILABLE)));
+    await ack(ephemeral(plainMessage(unavailableText(error))));
+  }
+}
+
+/** Sends an ephemeral reply to the user who clicked, through the click's response URL. */
+async function replyToClick(respond: RespondFn, text: string, log: Logger): Promise<void> {
+  try {
+    await respond({ response_type: 'ephemeral', replace_original: false, text });
+  } catch (error) {
+    log.warn({ err: { message: toEspoSsoError(error).message } }, 'reply to the click could not be sent');
   }
 }
 
 async function refuse(respond: RespondFn, text: string, log: Logger): Promise<void> {
   log.info({ reason: text }, 'click refused');
-  try {
-    await respond({ response_type: 'ephemeral', replace_original: false, text });
-  } catch (error) {
-    log.warn({ err: { message: toEspoSsoError(error).message } }, 'refusal could not be sent');
-  }
+  await replyToClick(respond, text, log);
 }
 
 async function handleDecision(
@@ -280,7 +293,18 @@ async function handleDecision(
         throw error;
       }
     }
-    await notifier.updateRequestMessage(decided);
+    try {
+      await notifier.updateRequestMessage(decided);
+    } catch (error) {
+      // The decision is stored and the apply queued; only the redraw failed, so the clicker must not read "nothing was changed".
+      const message = toEspoSsoError(error).message;
+      log.warn({ err: { message } }, 'request message not updated after the decision');
+      const done =
+        decision === 'approve'
+          ? `Approved: the apply is queued, and progress and the result appear in the request's thread. The request message could not be updated (${escapeMrkdwn(message)}).`
+          : `Rejected, but the request message could not be updated (${escapeMrkdwn(message)}).`;
+      await replyToClick(respond, done, log);
+    }
     await notifier.audit({
       event: decision === 'approve' ? 'approved' : 'rejected',
       requestId,
@@ -290,7 +314,7 @@ async function handleDecision(
     });
   } catch (error) {
     log.error({ err: { code: toEspoSsoError(error).code, message: toEspoSsoError(error).message } }, 'decision failed');
-    await refuse(respond, UNAVAILABLE, log);
+    await refuse(respond, unavailableText(error), log);
   }
 }
 

@@ -12,7 +12,10 @@ export function clip(text: string, max: number): string {
   return `${value.slice(0, max - 2)} …`;
 }
 
-/** Splits long text into chunks of at most `max` characters, at line breaks where possible. */
+/**
+ * Splits long text into chunks of at most `max` characters, at line breaks where possible. A line
+ * longer than `max` is split into pieces of `max` characters, so no character is lost.
+ */
 export function chunkText(text: string, max: number): string[] {
   const chunks: string[] = [];
   let current = '';
@@ -23,7 +26,12 @@ export function chunkText(text: string, max: number): string[] {
       continue;
     }
     if (current !== '') chunks.push(current);
-    current = line.length > max ? line.slice(0, max) : line;
+    let rest = line;
+    while (rest.length > max) {
+      chunks.push(rest.slice(0, max));
+      rest = rest.slice(max);
+    }
+    current = rest;
   }
   if (current !== '') chunks.push(current);
   return chunks.length > 0 ? chunks : [' '];

@@ -23,6 +23,8 @@ export const LIMITS = {
   contextText: 2000,
   /** Slack rejects messages whose blocks serialise to more than about 13,000 characters; stay well below. */
   blocksJson: 11000,
+  /** Blocks in one message. */
+  messageBlocks: 50,
   modalTitle: 24,
 };
 
@@ -146,18 +148,25 @@ export function requestMessage(request: RequestRecord, plan: Plan, instanceUrl: 
     });
   }
 
-  const stateLine = decision ?? (pending ? undefined : `State: ${request.state}`);
+  // A superseded request still shows its approval, so the message adds that nothing was applied.
+  const superseded =
+    request.state === 'superseded'
+      ? `:warning: Not applied: authentik or EspoCRM changed after the approval.${request.supersededBy ? ` Request ${request.supersededBy.slice(0, 8)} has the fresh plan.` : ''}`
+      : undefined;
+  const stateLines = [decision ?? (pending ? undefined : `State: ${request.state}`), superseded].filter((line) => line !== undefined);
   const build = (planBlocks: KnownBlock[]): KnownBlock[] => [
     section(intro),
     ...planBlocks,
-    ...(stateLine ? [section(stateLine)] : []),
+    ...(stateLines.length > 0 ? [section(stateLines.join('\n'))] : []),
     ...actions,
     context(footer),
   ];
 
-  let blocks = build(planSections(plan).map(section));
+  // A section longer than Slack allows is split rather than clipped, so the message shows the whole
+  // plan or states that it does not.
+  let blocks = build(planSections(plan).flatMap((text) => chunkText(text, LIMITS.sectionText)).map(section));
   let truncated = false;
-  if (JSON.stringify(blocks).length > LIMITS.blocksJson) {
+  if (JSON.stringify(blocks).length > LIMITS.blocksJson || blocks.length > LIMITS.messageBlocks) {
     truncated = true;
     const counts = `${plan.changes.length} change(s), ${plan.warnings.length} warning(s), ${plan.errors.length} error(s).`;
     const errors = plan.errors.map((error) => `• ${escapeMrkdwn(error.message)}`).join('\n');
@@ -240,17 +249,30 @@ export function statusMessage(instance: string, plan: Plan | undefined, error: s
   return { text: `${instance}: single sign-on ${summary.ssoEnabled ? 'on' : 'off'}`, blocks };
 }
 
-/** The answer to `list`. */
+/**
+ * Builds the reply to `list`. Lines that would take the message past Slack's size limit are left
+ * out, and the message states how many.
+ */
 export function listMessage(entries: readonly InstanceListEntry[]): SlackMessage {
-  const lines = entries.map((entry) => {
+  const allLines = entries.map((entry) => {
     const state = entry.ssoEnabled === undefined ? 'state unknown (unreachable)' : entry.ssoEnabled ? 'single sign-on on' : 'single sign-on off';
     const pending = entry.pending
       ? ` · ${entry.pending.operation} ${entry.pending.state} (by <@${entry.pending.requesterId}>${entry.pending.permalink ? `, <${entry.pending.permalink}|request>` : ''})`
       : '';
     return `• *${escapeMrkdwn(entry.name)}* ${escapeMrkdwn(entry.url)}: ${state}${pending}`;
   });
-  const text = ['*Instances*', ...lines].join('\n');
-  return { text: `${entries.length} instance(s)`, blocks: chunkText(text, LIMITS.sectionText).map(section) };
+  const render = (lines: string[]): KnownBlock[] => {
+    const omitted = allLines.length - lines.length;
+    const more = omitted > 0 ? [`… and ${omitted} more; \`${COMMAND} status ${escapeMrkdwn('<instance>')}\` shows one instance.`] : [];
+    return chunkText(['*Instances*', ...lines, ...more].join('\n'), LIMITS.sectionText).map(section);
+  };
+  let shown = allLines;
+  let blocks = render(shown);
+  while (shown.length > 0 && JSON.stringify(blocks).length > LIMITS.blocksJson) {
+    shown = shown.slice(0, Math.floor(shown.length * 0.9));
+    blocks = render(shown);
+  }
+  return { text: `${entries.length} instance(s)`, blocks };
 }
 
 /** The modal of `/espo-sso setup` without an instance. */
