@@ -48,7 +48,7 @@ export interface SandboxWorld {
   instances: SandboxInstance[];
   /** The configuration document (what espo-sso.yml would hold). */
   config: Record<string, unknown>;
-  /** Environment for the bot: secrets, SLACK_API_URL, REDIS_URL, QUEUE_PREFIX. */
+  /** Environment for the bot: secrets, SLACK_API_URL, REDIS_URL, QUEUE_PREFIX, HOST. */
   env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -94,6 +94,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     SLACK_API_URL: slack.apiUrl,
     REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: options.queuePrefix ?? 'espo-sso-sandbox',
+    // The bot's own HTTP server listens on loopback only, like the fakes.
+    HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   };
   for (const instance of instances) env[passwordVariable(instance.name)] = SANDBOX.espoPassword;

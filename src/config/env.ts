@@ -16,6 +16,8 @@ export interface EnvSettings {
   /** Web API base URL ending in `/`; undefined means Slack's own. */
   slackApiUrl: string | undefined;
   port: number;
+  /** Address the HTTP server listens on; undefined means every interface. */
+  host: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -32,6 +34,7 @@ export const ENV = {
   slackAppToken: 'SLACK_APP_TOKEN',
   slackApiUrl: 'SLACK_API_URL',
   port: 'PORT',
+  host: 'HOST',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -54,6 +57,16 @@ export function readEnvSettings(env: Env, issues: ConfigIssue[]): EnvSettings {
       value: portText,
       problem: 'is not a TCP port number',
       fix: 'set it to a whole number from 0 to 65535, or unset it for 3000',
+    });
+  }
+
+  const host = read(env, ENV.host);
+  if (host !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(host)) {
+    issues.push({
+      key: ENV.host,
+      value: host,
+      problem: 'is not a host name or IP address',
+      fix: 'set it to an address such as 127.0.0.1, 0.0.0.0 or ::, or unset it to listen on every interface',
     });
   }
 
@@ -112,6 +125,7 @@ export function readEnvSettings(env: Env, issues: ConfigIssue[]): EnvSettings {
     slackAppToken: read(env, ENV.slackAppToken),
     slackApiUrl,
     port,
+    host,
     logLevel: logLevel.success ? logLevel.data : 'info',
   };
 }

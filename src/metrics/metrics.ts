@@ -13,8 +13,11 @@ export class Metrics implements FrontMetrics, JobMetrics {
   private readonly jobDuration: Histogram<'job' | 'outcome'>;
   private readonly upstreamDuration: Histogram<'system' | 'method' | 'route' | 'status'>;
 
+  /** `defaultMetrics: false` leaves out prom-client's process and Node.js series. */
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'espo_sso_' });
+    // Without a prefix the default series keep their standard names (process_cpu_seconds_total,
+    // nodejs_eventloop_lag_seconds, ...), which ready-made Node.js dashboards query.
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.commands = new Counter({
       name: 'espo_sso_commands_total',
       help: 'Slash commands by command and outcome.',

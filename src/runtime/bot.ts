@@ -1,5 +1,6 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { type AddressInfo } from 'node:net';
+import os from 'node:os';
 
 import { App, HTTPReceiver } from '@slack/bolt';
 import { type Queue, Worker } from 'bullmq';
@@ -21,7 +22,8 @@ import { registerListeners } from '../slack/listeners';
 import { SlackNotifier } from '../slack/notifier';
 import { createSlackClient } from '../slack/web-client';
 import { boltLogger } from './bolt-logger';
-import { operationalRoutes } from './http-routes';
+import { type Readiness, operationalRoutes, startRouteServer } from './http-routes';
+import { repeatLimitedWarn } from './repeat-limit';
 
 /** Which parts a process runs: `serve` both, `web` the receiver, `worker` the queue worker. */
 export type Role = 'serve' | 'web' | 'worker';
@@ -32,6 +34,8 @@ export interface StartBotOptions {
   logger: Logger;
   /** Port for HTTP; defaults to the configured PORT. 0 picks a free one (tests). */
   port?: number;
+  /** Address to listen on; defaults to the configured HOST, else every interface. */
+  host?: string;
   metrics?: Metrics;
   /** Replaces the provisioning engine (tests of the Slack front). */
   runner?: ProvisioningRunner;
@@ -45,7 +49,7 @@ export interface BotHandle {
   port: number;
   metrics: Metrics;
   store: RequestStore;
-  ready(): Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  ready(): Promise<Readiness>;
   /**
    * Stops taking new work, lets active jobs finish within `worker.shutdownTimeoutSeconds`, then
    * closes the worker, the queue and Redis with deadlines of their own. `timedOut` is true when
@@ -53,6 +57,15 @@ export interface BotHandle {
    */
   stop(): Promise<{ timedOut: boolean }>;
 }
+
+/** How long in-flight HTTP requests may take to finish once the server stops accepting new ones. */
+const HTTP_CLOSE_MS = 5000;
+/** How long `worker.close(true)` may take after the shutdown deadline was hit. */
+const FORCED_WORKER_CLOSE_MS = 2000;
+const QUEUE_CLOSE_MS = 2000;
+const REDIS_CLOSE_MS = 1000;
+/** How long a readiness probe waits for Redis to reply to PING. */
+const PING_TIMEOUT_MS = 1000;
 
 /** Resolves to 'timeout' when `work` takes longer than `ms`. */
 async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
@@ -67,9 +80,20 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeo
   }
 }
 
+/** Checks whether Redis replies to PING in time. The producer connection has no offline queue, so this fails at once while Redis is down. */
 async function ping(connection: Redis): Promise<boolean> {
-  const result = await withDeadline(connection.ping().catch(() => 'failed'), 1000);
+  const result = await withDeadline(connection.ping().catch(() => 'failed'), PING_TIMEOUT_MS);
   return result === 'PONG';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Returns a URL this process can reach its own server at: loopback when it listens on every interface. */
+function localUrl(host: string | undefined, port: number): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return `http://127.0.0.1:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Starts the roles of one process on a validated configuration. */
@@ -79,6 +103,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   const runsWorker = role !== 'web';
   const metrics = options.metrics ?? new Metrics();
   const prefix = config.env.queuePrefix;
+  const socketMode = runsWeb && config.slack.appToken !== undefined;
 
   const botToken = config.slack.botToken;
   if (!botToken) {
@@ -91,9 +116,11 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   }
 
   const producer = createRedisConnection(config.env.redisUrl, 'producer', { connectionName: `${prefix}:${role}:producer` });
-  producer.on('error', (error) => logger.debug({ err: { message: error.message } }, 'redis producer connection error'));
+  // The queue re-emits its connection's errors, so both share one rate-limited log line.
+  const producerErrors = repeatLimitedWarn(logger, 'Redis connection error (producer and queue)');
+  producer.on('error', producerErrors);
   const queue: Queue<JobData, unknown, JobName> = createQueue(producer, prefix);
-  queue.on('error', (error) => logger.debug({ err: { message: error.message } }, 'queue error'));
+  queue.on('error', producerErrors);
   const store = new RequestStore(producer, prefix);
   const client = createSlackClient({ token: botToken, apiUrl: config.slack.apiUrl });
   const slackNotifier = new SlackNotifier(client, config, logger.child({ component: 'notifier' }));
@@ -103,43 +130,48 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
   let workerConnection: Redis | undefined;
   if (runsWorker) {
     workerConnection = createRedisConnection(config.env.redisUrl, 'worker', { connectionName: `${prefix}:${role}:worker` });
-    workerConnection.on('error', (error) => logger.debug({ err: { message: error.message } }, 'redis worker connection error'));
+    const workerErrors = repeatLimitedWarn(logger, 'Redis connection error (worker)');
+    workerConnection.on('error', workerErrors);
     const runner = options.runner ?? createEngineRunner(config, logger.child({ component: 'provisioning' }), metrics.observeUpstream);
     const processor = createProcessor({ config, store, notifier, runner, queue, logger: logger.child({ component: 'worker' }), metrics });
     worker = new Worker<JobData, unknown, JobName>(QUEUE_NAME, processor, {
       connection: workerConnection,
       prefix,
+      // Stored on each job (field `pb`), so an operator can tell which process ran it.
+      name: `${os.hostname()}:${process.pid}`,
       concurrency: config.worker.concurrency,
       // An apply runs a dozen upstream calls; the lock is renewed while it runs.
       lockDuration: 60_000,
     });
-    worker.on('error', (error) => logger.warn({ err: { message: error.message } }, 'worker error'));
+    worker.on('error', workerErrors);
   }
 
-  const ready = async (): Promise<{ ok: boolean; checks: Record<string, boolean> }> => {
-    const checks: Record<string, boolean> = { redis: await ping(workerConnection ?? producer) };
+  const ready = async (): Promise<Readiness> => {
+    const checks: Record<string, boolean> = { redis: await ping(producer) };
     if (worker) checks.worker = worker.isRunning() && !worker.closing;
     return { ok: Object.values(checks).every(Boolean), checks };
   };
   const routes = operationalRoutes(ready, metrics);
-  const port = options.port ?? config.env.port;
+  const listen = { port: options.port ?? config.env.port, host: options.host ?? config.env.host };
 
+  // Bolt's HTTPReceiver serves Slack's endpoint and the operational routes on one port. The
+  // worker-only role and Socket Mode have no receiver, so a plain server serves the routes.
   let app: App | undefined;
   let server: http.Server | undefined;
-  let actualPort = port;
+  let port: number;
   if (runsWeb) {
     const clientOptions = {
       slackApiUrl: config.slack.apiUrl,
       rejectRateLimitedCalls: true,
       retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1000 },
     };
-    if (config.slack.appToken) {
+    if (socketMode) {
+      // NOTE: no test runs this branch, because the fake Slack has no apps.connections.open or
+      // WebSocket endpoint. /readyz does not report whether the socket is connected.
       app = new App({
         token: botToken.reveal(),
-        appToken: config.slack.appToken.reveal(),
+        appToken: config.slack.appToken?.reveal(),
         socketMode: true,
-        customRoutes: routes,
-        installerOptions: { port },
         clientOptions,
         logger: boltLogger(logger),
         tokenVerificationEnabled: false,
@@ -162,56 +194,77 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
     app.error(async (error) => {
       logger.error({ err: { message: error.message, code: (error as { code?: string }).code } }, 'unhandled error in a Slack listener');
     });
-    const started = (await app.start(port)) as unknown;
-    if (started instanceof http.Server) actualPort = (started.address() as AddressInfo).port;
-  } else {
-    server = http.createServer((req, res) => {
-      const route = routes.find((candidate) => candidate.path === (req.url ?? '').split('?')[0] && candidate.method.includes(req.method ?? ''));
-      if (route) route.handler(req, res);
-      else {
-        res.writeHead(404, { 'Content-Type': 'text/plain' });
-        res.end('not found');
-      }
-    });
-    await new Promise<void>((resolve, reject) => {
-      server?.once('error', reject);
-      server?.listen(port, () => resolve());
-    });
-    actualPort = (server.address() as AddressInfo).port;
   }
-  logger.info({ role, port: actualPort, socketMode: Boolean(config.slack.appToken) }, 'espo-sso started');
+  try {
+    if (app && !socketMode) {
+      server = await app.start(listen);
+      port = (server.address() as AddressInfo).port;
+    } else {
+      ({ server, port } = await startRouteServer(routes, listen));
+      if (app) await app.start();
+    }
+  } catch (error) {
+    // The process cannot serve, so it releases what it opened and leaves the report to the caller.
+    server?.close();
+    await worker?.close(true).catch(() => undefined);
+    await queue.close().catch(() => undefined);
+    await closeRedis(producer, REDIS_CLOSE_MS);
+    if (workerConnection) await closeRedis(workerConnection, REDIS_CLOSE_MS);
+    throw error;
+  }
+  // The caller's logger carries the role (serve.ts sets it as a base field).
+  logger.info({ port, host: listen.host ?? 'all interfaces', socketMode }, 'espo-sso started');
+  const httpServer = server;
 
   let stopping: Promise<{ timedOut: boolean }> | undefined;
   const stop = (): Promise<{ timedOut: boolean }> => {
     stopping ??= (async () => {
+      const startedAt = Date.now();
       let timedOut = false;
-      logger.info({ role }, 'stopping: no new work is taken');
-      if (app) {
-        const result = await withDeadline(app.stop().catch(() => undefined), 5000);
-        if (result === 'timeout') timedOut = true;
+      logger.info('stopping: no new requests or jobs are taken');
+
+      // close() stops fetching jobs at once and resolves when the active jobs have finished.
+      const workerClosed = worker?.close().then(
+        () => 'closed' as const,
+        (error: unknown) => {
+          logger.warn({ err: { message: errorMessage(error) } }, 'worker close failed');
+          return 'failed' as const;
+        },
+      );
+
+      const httpClosed = app && !socketMode ? app.stop() : new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      const httpResult = await withDeadline(httpClosed.catch(() => undefined), HTTP_CLOSE_MS);
+      if (httpResult === 'timeout') {
+        timedOut = true;
+        logger.warn({ milliseconds: HTTP_CLOSE_MS }, 'HTTP requests still open at the deadline; their connections are closed');
       }
-      if (server) {
-        const closing = server;
-        await withDeadline(new Promise<void>((resolve) => closing.close(() => resolve())), 5000);
-        closing.closeAllConnections();
-      }
-      if (worker) {
-        const closing = worker;
-        const result = await withDeadline(closing.close(), config.worker.shutdownTimeoutSeconds * 1000);
-        if (result === 'timeout') {
+      httpServer.closeAllConnections();
+      if (app && socketMode) await withDeadline(app.stop().catch(() => undefined), HTTP_CLOSE_MS);
+
+      if (worker && workerClosed) {
+        const remainingMs = Math.max(config.worker.shutdownTimeoutSeconds * 1000 - (Date.now() - startedAt), 0);
+        if ((await withDeadline(workerClosed, remainingMs)) === 'timeout') {
           timedOut = true;
-          logger.warn({ seconds: config.worker.shutdownTimeoutSeconds }, 'active jobs did not finish in time; they return to the queue when their lock expires');
-          await withDeadline(closing.close(true), 2000);
+          logger.warn(
+            { seconds: config.worker.shutdownTimeoutSeconds },
+            'active jobs did not finish before the shutdown deadline; they return to the queue when their lock expires',
+          );
+          if ((await withDeadline(worker.close(true).catch(() => undefined), FORCED_WORKER_CLOSE_MS)) === 'timeout') {
+            logger.warn({ milliseconds: FORCED_WORKER_CLOSE_MS }, 'worker did not close after the forced close');
+          }
         }
       }
-      if ((await withDeadline(queue.close(), 2000)) === 'timeout') timedOut = true;
-      await closeRedis(producer, 1000);
-      if (workerConnection) await closeRedis(workerConnection, 1000);
-      logger.info({ role, timedOut }, 'espo-sso stopped');
+      if ((await withDeadline(queue.close().catch(() => undefined), QUEUE_CLOSE_MS)) === 'timeout') {
+        timedOut = true;
+        logger.warn({ milliseconds: QUEUE_CLOSE_MS }, 'queue did not close in time');
+      }
+      await closeRedis(producer, REDIS_CLOSE_MS);
+      if (workerConnection) await closeRedis(workerConnection, REDIS_CLOSE_MS);
+      logger.info({ timedOut, milliseconds: Date.now() - startedAt }, 'espo-sso stopped');
       return { timedOut };
     })();
     return stopping;
   };
 
-  return { url: `http://127.0.0.1:${actualPort}`, port: actualPort, metrics, store, ready, stop };
+  return { url: localUrl(listen.host, port), port, metrics, store, ready, stop };
 }

@@ -1,4 +1,5 @@
-import { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
 
 import { type Metrics } from '../metrics/metrics';
 
@@ -9,16 +10,22 @@ export interface HttpRoute {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
+/** The readiness result: `ok` is true when every check passed. */
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, boolean>;
+}
+
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
   res.end(body);
 }
 
 /**
- * GET /healthz (the process is alive), GET /readyz (Redis answers and, where the role has one,
- * the worker runs; 503 otherwise) and GET /metrics (Prometheus text).
+ * Creates the routes GET /healthz (the process is alive), GET /readyz (200 when Redis replies and,
+ * where the role has one, the worker runs, else 503) and GET /metrics (Prometheus text).
  */
-export function operationalRoutes(ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>, metrics: Metrics): HttpRoute[] {
+export function operationalRoutes(ready: () => Promise<Readiness>, metrics: Metrics): HttpRoute[] {
   return [
     {
       path: '/healthz',
@@ -46,4 +53,34 @@ export function operationalRoutes(ready: () => Promise<{ ok: boolean; checks: Re
       },
     },
   ];
+}
+
+/**
+ * Starts a plain HTTP server for `routes`, used where Bolt's HTTPReceiver does not run: the
+ * worker-only role and Socket Mode. Unknown paths get 404, known paths with another method 405.
+ * Resolves once the server listens; rejects when it cannot (e.g. EADDRINUSE).
+ */
+export async function startRouteServer(routes: HttpRoute[], listen: { port: number; host: string | undefined }): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const route = routes.find((candidate) => candidate.path === path);
+    if (!route) {
+      send(res, 404, 'text/plain', 'not found');
+      return;
+    }
+    if (!route.method.includes(req.method ?? '')) {
+      res.setHeader('Allow', route.method.join(', '));
+      send(res, 405, 'text/plain', 'method not allowed');
+      return;
+    }
+    route.handler(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: listen.port, host: listen.host }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { server, port: (server.address() as AddressInfo).port };
 }

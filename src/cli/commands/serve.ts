@@ -6,8 +6,15 @@ import { type Role, startBot } from '../../runtime/bot';
 import { type CliOutput, EXIT } from '../output';
 
 /**
+ * How long the process may take to exit on its own after shutdown. Past it, `process.exit` ends
+ * work that is still running: a job abandoned at the deadline, or a socket a library left open.
+ */
+const EXIT_GRACE_MS = 1000;
+
+/**
  * `espo-sso serve|web|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully.
- * Resolves with exit code 0 after a clean shutdown, 1 when a shutdown deadline was hit.
+ * Resolves with exit code 0 after a clean shutdown, 1 when a shutdown deadline was hit. A second
+ * signal exits at once with code 1.
  */
 export async function runServe(env: Env, output: CliOutput, role: Role): Promise<number> {
   let config;
@@ -24,6 +31,15 @@ export async function runServe(env: Env, output: CliOutput, role: Role): Promise
   const logger = createLogger({ level: config.env.logLevel, base: { role } });
   for (const warning of config.warnings) logger.warn({ warning }, 'configuration warning');
 
+  // A signal during start-up is kept and acted on once the bot runs, instead of killing the
+  // process halfway through opening its connections.
+  let earlySignal: NodeJS.Signals | undefined;
+  const onEarlySignal = (signal: NodeJS.Signals): void => {
+    earlySignal ??= signal;
+  };
+  process.on('SIGTERM', onEarlySignal);
+  process.on('SIGINT', onEarlySignal);
+
   let bot;
   try {
     bot = await startBot({ config, role, logger });
@@ -31,7 +47,11 @@ export async function runServe(env: Env, output: CliOutput, role: Role): Promise
     const wrapped = toEspoSsoError(error);
     output.err(`espo-sso ${role} could not start: ${wrapped.describe()}`);
     logger.flush();
+    setTimeout(() => process.exit(EXIT.failure), EXIT_GRACE_MS).unref();
     return EXIT.failure;
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
   }
 
   const handle = bot;
@@ -45,19 +65,22 @@ export async function runServe(env: Env, output: CliOutput, role: Role): Promise
         process.exit(EXIT.failure);
       }
       logger.info({ signal }, 'shutdown requested');
+      const finish = (code: number): void => {
+        logger.flush();
+        // unref() keeps this timer from holding the process open when nothing else does.
+        setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+        resolve(code);
+      };
       handle.stop().then(
-        ({ timedOut }) => {
-          logger.flush();
-          resolve(timedOut ? EXIT.failure : EXIT.ok);
-        },
+        ({ timedOut }) => finish(timedOut ? EXIT.failure : EXIT.ok),
         (error: unknown) => {
           logger.error({ err: { message: toEspoSsoError(error).message } }, 'shutdown failed');
-          logger.flush();
-          resolve(EXIT.failure);
+          finish(EXIT.failure);
         },
       );
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (earlySignal) onSignal(earlySignal);
   });
 }
