@@ -58,7 +58,7 @@ export function helpMessage(prefix?: string): SlackMessage {
     `• \`${COMMAND} setup\`: pick the instance in a dialog`,
     `• \`${COMMAND} status <instance>\`: is single sign-on on, which client id, differences from the configuration`,
     `• \`${COMMAND} rotate <instance>\`: set a new client secret in authentik and EspoCRM (needs approval)`,
-    `• \`${COMMAND} disable <instance>\`: switch EspoCRM back to its own login (needs approval)`,
+    `• \`${COMMAND} disable <instance>\`: switch EspoCRM back to its own login (needs approval); add \`--purge\` to also delete the authentik application and provider`,
   ];
   const text = prefix ? `${prefix}\n\n${lines.join('\n')}` : lines.join('\n');
   return { text: clip(text, LIMITS.sectionText), blocks: [section(text)] };
