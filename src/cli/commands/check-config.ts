@@ -47,7 +47,7 @@ export function summarizeConfig(config: Config): string[] {
   }
 
   lines.push('', 'slack');
-  row('mode', slack.appToken ? 'Socket Mode (SLACK_APP_TOKEN is set)' : `HTTP, POST /slack/events on ${env.host ?? "every interface"}, port ${env.port}`);
+  row('mode', slack.appToken ? 'Socket Mode (SLACK_APP_TOKEN is set)' : `HTTP, POST /slack/events on ${env.host ?? 'every interface'}, port ${env.port}`);
   row('bot token', slack.botToken ? slack.botToken.masked() : 'not set (SLACK_BOT_TOKEN; needed by serve, web and worker)');
   if (!slack.appToken) {
     row(
