@@ -3,7 +3,7 @@ import { type Secret } from '../config/secret';
 import { EspoSsoError, toEspoSsoError } from '../errors';
 import { type EspoSettings, type OidcSettingsWrite } from '../espocrm/types';
 import { computeDesiredState } from './desired';
-import { type Observation, driftError, observe } from './observe';
+import { type Observation, driftError, observe, stableStringify } from './observe';
 import { GRANT_TYPES, buildPlan, needsGrantTypes } from './plan';
 import { generateClientSecret } from './secret-generator';
 import {
@@ -34,7 +34,10 @@ export interface ApplyOutcome extends ApplyResult {
 
 /** Undo actions recorded while applying, run in reverse order after a failure. */
 interface Undo {
+  /** Past-tense summary of `run`, listed in `undone`, e.g. "deleted application espocrm-acme". */
   description: string;
+  /** State left when `run` fails, listed in `leftBehind`, e.g. "application espocrm-acme still exists". */
+  remains: string;
   run: () => Promise<void>;
 }
 
@@ -134,8 +137,16 @@ export async function applyPlan(context: ProvisioningContext, plan: Plan, option
       },
     };
   }
-  if (fresh.fingerprint !== plan.fingerprint && !(options.resume && isContinuation(plan, fresh))) {
-    const drift = driftError(plan.fingerprint, fresh.fingerprint);
+  // The fingerprint covers the observed state only. Comparing the changes as well ties the apply
+  // to the configuration the plan was made with, so an edited configuration is never applied unreviewed.
+  const stateChanged = fresh.fingerprint !== plan.fingerprint;
+  const changesDiffer = stableStringify(fresh.changes) !== stableStringify(plan.changes);
+  // A resumed attempt finds its own earlier work, which moves the state but adds no change.
+  // NOTE: a resumed attempt also passes when the configuration was edited, as long as the state
+  // moved and the edit only drops changes of the approved plan.
+  const resumable = options.resume === true && stateChanged && isContinuation(plan, fresh);
+  if ((stateChanged || changesDiffer) && !resumable) {
+    const drift = stateChanged ? driftError(plan.fingerprint, fresh.fingerprint) : configurationChangedError(plan.instance);
     return {
       ...base,
       freshPlan: fresh,
@@ -175,7 +186,7 @@ export async function applyPlan(context: ProvisioningContext, plan: Plan, option
         await action.run();
         undone.push(action.description);
       } catch (undoError) {
-        leftBehind.push(`${action.description} failed: ${toEspoSsoError(undoError).message}`);
+        leftBehind.push(`${action.remains}: ${toEspoSsoError(undoError).message}`);
       }
     }
     if (undo.length > 0) await report(options, 'Roll back', leftBehind.length === 0 ? 'done' : 'failed', undone.join('; '));
@@ -186,6 +197,15 @@ export async function applyPlan(context: ProvisioningContext, plan: Plan, option
       error: { code: wrapped.code, message: wrapped.message, hint: wrapped.hint, retryable: wrapped.retryable },
     };
   }
+}
+
+/** Raised when the state is unchanged but the configuration now gives other changes than the plan. */
+function configurationChangedError(instance: string): EspoSsoError {
+  return new EspoSsoError(
+    'drift',
+    `The configuration of instance ${instance} changed since the plan was made, so the plan no longer shows what an apply would do; nothing was applied.`,
+    { hint: 'Review and approve a fresh plan.' },
+  );
 }
 
 interface StepOutcome {
@@ -219,19 +239,36 @@ async function applySetup(
       authentik.createProvider({ ...target, ...grantTypes, clientSecret: secret }),
     );
     const pk = provider.pk;
-    undo.push({ description: `deleted provider "${provider.name}" (pk ${pk})`, run: () => authentik.deleteProvider(pk) });
+    undo.push({
+      description: `deleted provider "${provider.name}" (pk ${pk})`,
+      remains: `provider "${provider.name}" (pk ${pk}) still exists`,
+      run: () => authentik.deleteProvider(pk),
+    });
   } else {
     const fields = changedProviderFields(existing, target, observation);
     if (plan.summary.newSecret) fields.clientSecret = secret;
     if (Object.keys(fields).length > 0) {
       provider = await step(options, 'Update authentik provider', () => authentik.updateProvider(existing.pk, fields));
-      const previous = previousProviderFields(existing, fields);
-      undo.push({
-        description: `restored provider "${existing.name}" (${Object.keys(previous).join(', ')})`,
-        run: async () => {
-          await authentik.updateProvider(existing.pk, previous);
-        },
-      });
+      const { previous, notRestorable } = previousProviderFields(existing, fields);
+      const restored = Object.keys(previous).join(', ');
+      if (restored !== '') {
+        undo.push({
+          description: `restored provider "${existing.name}" (${restored})`,
+          remains: `provider "${existing.name}" keeps the new ${restored}`,
+          run: async () => {
+            await authentik.updateProvider(existing.pk, previous);
+          },
+        });
+      }
+      if (notRestorable.length > 0) {
+        // An entry that always fails, so the rollback lists these fields under leftBehind.
+        undo.push({
+          description: `restored provider "${existing.name}" (${notRestorable.join(', ')})`,
+          remains: `provider "${existing.name}" keeps the new ${notRestorable.join(', ')}`,
+          run: () =>
+            Promise.reject(new EspoSsoError('internal', 'the authentik client cannot set their previous values back')),
+        });
+      }
     } else {
       provider = existing;
       await report(options, 'Update authentik provider', 'skipped', 'no changes');
@@ -244,6 +281,7 @@ async function applySetup(
     await step(options, 'Create authentik application', () => authentik.createApplication(applicationFields));
     undo.push({
       description: `deleted application ${instance.application.slug}`,
+      remains: `application ${instance.application.slug} still exists`,
       run: () => authentik.deleteApplication(instance.application.slug),
     });
   } else if (
@@ -254,6 +292,7 @@ async function applySetup(
     await step(options, 'Update authentik application', () => authentik.updateApplication(application.slug, applicationFields));
     undo.push({
       description: `restored application ${application.slug}`,
+      remains: `application ${application.slug} keeps its new name, provider and launch URL`,
       run: async () => {
         await authentik.updateApplication(application.slug, {
           name: application.name,
@@ -273,6 +312,7 @@ async function applySetup(
       const previous = settingsAsWrite(settings);
       undo.push({
         description: 'restored the previous EspoCRM settings',
+        remains: 'EspoCRM may keep the new OIDC settings',
         run: async () => {
           await espocrm.writeSettings(settings.version, previous);
         },
@@ -314,17 +354,43 @@ function changedProviderFields(existing: OAuth2Provider, target: Omit<ProviderFi
   return fields;
 }
 
-function previousProviderFields(existing: OAuth2Provider, changed: Partial<ProviderFields>): Partial<ProviderFields> {
+/**
+ * Computes the provider fields that undo `changed`, and names the changed fields that cannot be
+ * set back. ProviderFields takes one strict redirect URI, a signing key and only a null encryption
+ * key, so an empty or longer redirect URI list, no signing key, a public client type or an
+ * encryption key stay changed.
+ */
+function previousProviderFields(
+  existing: OAuth2Provider,
+  changed: Partial<ProviderFields>,
+): { previous: Partial<ProviderFields>; notRestorable: string[] } {
   const previous: Partial<ProviderFields> = {};
+  const notRestorable: string[] = [];
   if (changed.name !== undefined) previous.name = existing.name;
+  if (changed.clientType !== undefined) notRestorable.push('client_type');
   if (changed.authorizationFlow !== undefined) previous.authorizationFlow = existing.authorizationFlow;
-  if (changed.invalidationFlow !== undefined && existing.invalidationFlow !== null) previous.invalidationFlow = existing.invalidationFlow;
-  if (changed.redirectUri !== undefined && existing.redirectUris[0]) previous.redirectUri = existing.redirectUris[0].url;
+  if (changed.invalidationFlow !== undefined) {
+    if (existing.invalidationFlow !== null) previous.invalidationFlow = existing.invalidationFlow;
+    else notRestorable.push('invalidation_flow');
+  }
+  if (changed.redirectUri !== undefined) {
+    const only = existing.redirectUris.length === 1 ? existing.redirectUris[0] : undefined;
+    if (only?.matchingMode === 'strict') previous.redirectUri = only.url;
+    else notRestorable.push('redirect_uris');
+  }
   if (changed.subMode !== undefined) previous.subMode = existing.subMode;
-  if (changed.signingKey !== undefined && existing.signingKey !== null) previous.signingKey = existing.signingKey;
+  if (changed.signingKey !== undefined) {
+    if (existing.signingKey !== null) previous.signingKey = existing.signingKey;
+    else notRestorable.push('signing_key');
+  }
+  if (changed.encryptionKey !== undefined) notRestorable.push('encryption_key');
   if (changed.propertyMappings !== undefined) previous.propertyMappings = existing.propertyMappings;
-  if (changed.clientSecret !== undefined && existing.clientSecret !== undefined) previous.clientSecret = existing.clientSecret;
-  return previous;
+  if (changed.grantTypes !== undefined && existing.grantTypes !== undefined) previous.grantTypes = existing.grantTypes;
+  if (changed.clientSecret !== undefined) {
+    if (existing.clientSecret !== undefined) previous.clientSecret = existing.clientSecret;
+    else notRestorable.push('client_secret');
+  }
+  return { previous, notRestorable };
 }
 
 async function applyRotate(
@@ -342,7 +408,8 @@ async function applyRotate(
   const updated = await step(options, 'Set a new secret in authentik', () => authentik.updateProvider(provider.pk, { clientSecret: secret }));
   const oldSecret = provider.clientSecret;
   undo.push({
-    description: oldSecret ? `restored the previous client secret of provider "${provider.name}"` : `provider "${provider.name}" keeps the new secret (the old one was not readable)`,
+    description: `restored the previous client secret of provider "${provider.name}"`,
+    remains: `provider "${provider.name}" keeps the new client secret, which EspoCRM does not have`,
     run: async () => {
       if (!oldSecret) throw new EspoSsoError('internal', 'the previous secret is unknown; run rotate again');
       await authentik.updateProvider(provider.pk, { clientSecret: oldSecret });
@@ -351,6 +418,18 @@ async function applyRotate(
 
   const written: OidcSettingsWrite = { ...settingsAsWrite(settings), oidcClientId: updated.clientId, oidcClientSecret: secret };
   await step(options, 'Set the new secret in EspoCRM', async () => {
+    // Registered before the write: a failure after it (a lost response, a failed read-back) may
+    // hide a write that went through, and EspoCRM must end with the secret authentik gets back.
+    if (oldSecret) {
+      const previous: OidcSettingsWrite = { ...settingsAsWrite(settings), oidcClientSecret: oldSecret };
+      undo.push({
+        description: 'restored the previous EspoCRM settings',
+        remains: 'EspoCRM may keep the new client secret',
+        run: async () => {
+          await espocrm.writeSettings(settings.version, previous);
+        },
+      });
+    }
     await espocrm.writeSettings(settings.version, written);
   });
   const redirectUri = updated.redirectUris[0]?.url ?? '';

@@ -1,7 +1,7 @@
 import { type CertificateKeypair, type ProviderFields } from '../authentik/types';
 import { type OidcSettingsWrite } from '../espocrm/types';
 import { buildOidcEndpoints, buildRedirectUri } from './endpoints';
-import { type Observation, SCOPE_MAPPINGS, providerName } from './observe';
+import { type FailedRead, type Observation, SCOPE_MAPPINGS, providerName, readsAuthentikObjects } from './observe';
 import { type PlanIssue, type ProvisioningContext } from './types';
 
 /** Provider fields the bot manages, without the client id and secret. */
@@ -43,7 +43,7 @@ function chooseSigningKey(
     if (named.keyType !== 'rsa') {
       issues.push({
         code: 'upstream_rejected',
-        message: `The signing key "${configured}" is a ${named.keyType === 'ec' ? 'EC' : 'non-RSA'} key; EspoCRM verifies only RSA signatures (RS256).`,
+        message: `The signing key "${configured}" is ${named.keyType === 'ec' ? 'an EC' : 'a non-RSA'} key; EspoCRM verifies only RSA signatures (RS256).`,
         fix: 'set authentik.signingKey to an RSA keypair (in authentik: System > Certificates > Generate, with algorithm RSA)',
       });
       return undefined;
@@ -73,6 +73,10 @@ function resolveTeams(
   const ids: string[] = [];
   const names: Record<string, string> = {};
   const columns: Record<string, { group: string }> = {};
+  // The team list read failed and its error is in the plan already, so no team counts as missing.
+  if (observation.failedReads.includes('teams')) {
+    return { oidcTeamsIds: ids, oidcTeamsNames: names, oidcTeamsColumns: columns };
+  }
   for (const [teamName, group] of Object.entries(context.instance.options.teams)) {
     const matches = observation.teams.filter((team) => team.name === teamName);
     if (matches.length === 0) {
@@ -148,14 +152,19 @@ export function computeDesiredState(context: ProvisioningContext, observation: O
     );
   }
 
-  if (!observation.authorizationFlow && observation.authentikVersion) {
+  // Without authentik's objects (no version read, a version too old to read them, or a failed
+  // read) a missing flow, mapping or key does not mean authentik lacks it, so only the version or
+  // read error is reported.
+  const authentikRead = readsAuthentikObjects(observation.authentikVersion);
+  const wasRead = (read: FailedRead): boolean => authentikRead && !observation.failedReads.includes(read);
+  if (!observation.authorizationFlow && wasRead('authorizationFlow')) {
     issues.push({
       code: 'not_found',
       message: `authentik has no flow with slug "${authentikConfig.authorizationFlow}".`,
       fix: 'set authentik.authorizationFlow to the slug of an authorization flow, e.g. default-provider-authorization-explicit-consent',
     });
   }
-  if (!observation.invalidationFlow && observation.authentikVersion) {
+  if (!observation.invalidationFlow && wasRead('invalidationFlow')) {
     issues.push({
       code: 'not_found',
       message: `authentik has no flow with slug "${authentikConfig.invalidationFlow}".`,
@@ -167,7 +176,7 @@ export function computeDesiredState(context: ProvisioningContext, observation: O
     const managed = SCOPE_MAPPINGS[scope];
     const mapping = observation.scopeMappings.find((candidate) => candidate.managed === managed);
     if (mapping) mappingPks.push(mapping.pk);
-    else if (observation.authentikVersion) {
+    else if (wasRead('scopeMappings')) {
       issues.push({
         code: 'not_found',
         message: `authentik has no scope mapping with managed id ${managed ?? scope} (scope ${scope}).`,
@@ -175,7 +184,7 @@ export function computeDesiredState(context: ProvisioningContext, observation: O
       });
     }
   }
-  const signingKey = observation.authentikVersion ? chooseSigningKey(context, observation, issues) : undefined;
+  const signingKey = wasRead('keypairs') ? chooseSigningKey(context, observation, issues) : undefined;
 
   const teams = resolveTeams(context, observation, issues);
   const hasTeams = teams.oidcTeamsIds.length > 0;

@@ -42,6 +42,22 @@ export interface Observation {
   teams: EspoTeam[];
   /** Permanent failures met while reading; each stops the plan. */
   issues: PlanIssue[];
+  /**
+   * Reads that failed with an error listed in `issues`. Their value is empty, which does not mean
+   * that authentik or EspoCRM has no such object.
+   */
+  failedReads: FailedRead[];
+}
+
+/** A read whose failure leaves an empty value in an Observation. */
+export type FailedRead = 'authorizationFlow' | 'invalidationFlow' | 'scopeMappings' | 'keypairs' | 'teams';
+
+/**
+ * Returns whether `observe` reads authentik's objects from a server of this version. Older
+ * servers speak another API shape, so only their version is read and the plan reports it.
+ */
+export function readsAuthentikObjects(version: AuthentikVersion | undefined): boolean {
+  return version !== undefined && compareVersions(version.raw, MIN_AUTHENTIK_VERSION) >= 0;
 }
 
 /** The provider name the bot uses for an instance: the application's name. */
@@ -50,16 +66,19 @@ export function providerName(context: ProvisioningContext): string {
 }
 
 /**
- * Runs `read`; a permanent error becomes a plan issue and `undefined`. Transient errors are
- * thrown so the caller (a job) can retry the whole read.
+ * Runs `read`; a permanent error becomes a plan issue and `undefined`, and `onFailure` runs.
+ * Transient errors are thrown so the caller (a job) can retry the whole read.
  */
-async function attempt<T>(issues: PlanIssue[], read: () => Promise<T>): Promise<T | undefined> {
+async function attempt<T>(issues: PlanIssue[], read: () => Promise<T>, onFailure?: () => void): Promise<T | undefined> {
   try {
     return await read();
   } catch (error) {
     const wrapped = toEspoSsoError(error);
     if (wrapped.retryable || wrapped.code === 'internal') throw wrapped;
-    issues.push({ code: wrapped.code, message: wrapped.message, fix: wrapped.hint ?? 'see the error above' });
+    // A hint is a sentence, while a fix goes into "Fix: <fix>." and so has no closing period.
+    const fix = (wrapped.hint ?? 'see the error above').replace(/\.\s*$/, '');
+    issues.push({ code: wrapped.code, message: wrapped.message, fix });
+    onFailure?.();
     return undefined;
   }
 }
@@ -72,6 +91,10 @@ async function attempt<T>(issues: PlanIssue[], read: () => Promise<T>): Promise<
 export async function observe(context: ProvisioningContext): Promise<Observation> {
   const { authentik, espocrm, authentikConfig, instance } = context;
   const issues: PlanIssue[] = [];
+  const failedReads: FailedRead[] = [];
+  const failed = (read: FailedRead) => () => {
+    failedReads.push(read);
+  };
   const wantTeams = Object.keys(instance.options.teams).length > 0;
 
   const [authentikVersion, espoUser] = await Promise.all([
@@ -83,14 +106,12 @@ export async function observe(context: ProvisioningContext): Promise<Observation
     .map((scope) => SCOPE_MAPPINGS[scope])
     .filter((id): id is string => id !== undefined);
 
-  // Older servers speak another API shape; the plan reports the version instead of failing each read.
-  const supported = authentikVersion !== undefined && compareVersions(authentikVersion.raw, MIN_AUTHENTIK_VERSION) >= 0;
-  const authentikReads = supported
+  const authentikReads = readsAuthentikObjects(authentikVersion)
     ? Promise.all([
-        attempt(issues, () => authentik.findFlowBySlug(authentikConfig.authorizationFlow)),
-        attempt(issues, () => authentik.findFlowBySlug(authentikConfig.invalidationFlow)),
-        attempt(issues, () => authentik.findScopeMappings(managedIds)),
-        attempt(issues, () => authentik.listKeypairsWithPrivateKey()),
+        attempt(issues, () => authentik.findFlowBySlug(authentikConfig.authorizationFlow), failed('authorizationFlow')),
+        attempt(issues, () => authentik.findFlowBySlug(authentikConfig.invalidationFlow), failed('invalidationFlow')),
+        attempt(issues, () => authentik.findScopeMappings(managedIds), failed('scopeMappings')),
+        attempt(issues, () => authentik.listKeypairsWithPrivateKey(), failed('keypairs')),
         attempt(issues, () => authentik.getApplication(instance.application.slug)),
         attempt(issues, () => authentik.findProviderByName(providerName(context))),
       ])
@@ -98,7 +119,7 @@ export async function observe(context: ProvisioningContext): Promise<Observation
   const espoReads = espoUser
     ? Promise.all([
         attempt(issues, () => espocrm.getSettings()),
-        wantTeams ? attempt(issues, () => espocrm.listTeams()) : Promise.resolve([] as EspoTeam[]),
+        wantTeams ? attempt(issues, () => espocrm.listTeams(), failed('teams')) : Promise.resolve([] as EspoTeam[]),
       ])
     : Promise.resolve([undefined, [] as EspoTeam[]] as const);
 
@@ -145,6 +166,7 @@ export async function observe(context: ProvisioningContext): Promise<Observation
     settings,
     teams: teams ?? [],
     issues,
+    failedReads,
   };
 }
 
@@ -190,11 +212,14 @@ export function stableStringify(value: unknown): string {
   return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${stableStringify(entry)}`).join(',')}}`;
 }
 
-/** Raised when the state changed between plan and apply. */
+/**
+ * Raised when the observed state changed between plan and apply. The configuration decides what
+ * is read (the scope mappings, for one), so an edited configuration can change the state too.
+ */
 export function driftError(planFingerprint: string, currentFingerprint: string): EspoSsoError {
   return new EspoSsoError(
     'drift',
-    `authentik or EspoCRM changed since the plan was made (plan ${planFingerprint.slice(0, 12)}, now ${currentFingerprint.slice(0, 12)}); nothing was applied.`,
+    `authentik, EspoCRM or the configuration changed since the plan was made (plan ${planFingerprint.slice(0, 12)}, now ${currentFingerprint.slice(0, 12)}); nothing was applied.`,
     { hint: 'Review and approve a fresh plan.' },
   );
 }

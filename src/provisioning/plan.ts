@@ -280,8 +280,13 @@ function planSetup(
         next: summary.newSecret ? 'changed' : "set to authentik's current secret",
       });
     }
-    if (!observation.settings.oidcFallback && observation.settings.authenticationMethod === 'Oidc' && !context.instance.options.fallbackLogin) {
-      warnings.push('Username/password login stays off: the bot signs in with a token it obtained before the switch, or with OIDC only.');
+    // EspoCRM accepts a password sign-in under OIDC only with oidcFallback, and the bot signs in
+    // with its password on every run.
+    if (!context.instance.options.fallbackLogin) {
+      warnings.push(
+        'options.fallbackLogin is false, so after the switch EspoCRM rejects every password sign-in, including the bot\'s. ' +
+          'Later status, rotate and disable runs fail until an administrator sets oidcFallback to true in EspoCRM.',
+      );
     }
   }
 }

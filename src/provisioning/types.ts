@@ -40,6 +40,7 @@ export interface Change {
 export interface PlanIssue {
   code: ErrorCode;
   message: string;
+  /** Action that resolves the issue, without a closing period: renderers show it as "Fix: <fix>." */
   fix: string;
 }
 
