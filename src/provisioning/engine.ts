@@ -47,7 +47,9 @@ export function requireInstance(config: Config, name: string): InstanceConfig {
 export function createContext(config: Config, instance: InstanceConfig, dependencies: EngineDependencies): ProvisioningContext {
   const correlationId = dependencies.correlationId ?? newCorrelationId();
   const registry = dependencies.rateLimiters ?? new RateLimiterRegistry();
-  const logger = dependencies.logger.child({ instance: instance.name, correlationId });
+  // The clients add the correlation id to their own lines, so they get a logger without it.
+  const clientLogger = dependencies.logger.child({ instance: instance.name });
+  const logger = clientLogger.child({ correlationId });
   const authentik = new AuthentikClient({
     apiUrl: config.authentik.apiUrl,
     token: config.authentik.token,
@@ -55,7 +57,7 @@ export function createContext(config: Config, instance: InstanceConfig, dependen
     correlationId,
     observer: dependencies.observer,
     rateLimiter: registry.get('authentik', config.authentik.maxRequestsPerSecond),
-    logger,
+    logger: clientLogger,
   });
   const espocrm = new EspoCrmClient({
     url: instance.url,
@@ -65,7 +67,7 @@ export function createContext(config: Config, instance: InstanceConfig, dependen
     correlationId,
     observer: dependencies.observer,
     rateLimiter: registry.get(`espocrm:${instance.name}`, instance.maxRequestsPerSecond),
-    logger,
+    logger: clientLogger,
   });
   return { authentikConfig: config.authentik, instance, authentik, espocrm, logger };
 }

@@ -112,7 +112,7 @@ export class SlackNotifier implements Notifier {
   async postDrift(request: RequestRecord, fresh: RequestRecord): Promise<void> {
     await this.updateRequestMessage(request);
     if (!request.messageTs) return;
-    const text = `:warning: authentik or EspoCRM changed after this plan was approved, so nothing was applied. A fresh plan (request ${fresh.id.slice(0, 8)}) follows in this channel and needs a new approval.`;
+    const text = `:warning: authentik, EspoCRM or the configuration changed after this plan was approved, so nothing was applied. A fresh plan (request ${fresh.id.slice(0, 8)}) follows in this channel and needs a new approval.`;
     await this.post(request.channelId, plainMessage(text), request.messageTs);
   }
 

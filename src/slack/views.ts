@@ -151,7 +151,7 @@ export function requestMessage(request: RequestRecord, plan: Plan, instanceUrl: 
   // A superseded request still shows its approval, so the message adds that nothing was applied.
   const superseded =
     request.state === 'superseded'
-      ? `:warning: Not applied: authentik or EspoCRM changed after the approval.${request.supersededBy ? ` Request ${request.supersededBy.slice(0, 8)} has the fresh plan.` : ''}`
+      ? `:warning: Not applied: authentik, EspoCRM or the configuration changed after the approval.${request.supersededBy ? ` Request ${request.supersededBy.slice(0, 8)} has the fresh plan.` : ''}`
       : undefined;
   const stateLines = [decision ?? (pending ? undefined : `State: ${request.state}`), superseded].filter((line) => line !== undefined);
   const build = (planBlocks: KnownBlock[]): KnownBlock[] => [

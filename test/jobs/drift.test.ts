@@ -60,7 +60,7 @@ test.each([
   expect(driftReply.text).toContain(`request ${freshId.slice(0, 8)}`);
   const old = h.world.slack.message(SANDBOX.channelId, request.ts);
   expect(actionsBlock(old)).toBeUndefined();
-  expect(shownText(old)).toContain(`Not applied: authentik or EspoCRM changed after the approval. Request ${freshId.slice(0, 8)} has the fresh plan.`);
+  expect(shownText(old)).toContain(`Not applied: authentik, EspoCRM or the configuration changed after the approval. Request ${freshId.slice(0, 8)} has the fresh plan.`);
   expect(await h.redis.hget(keys.request(h.prefix, approvedId), 'state')).toBe('"superseded"');
   expect(await h.redis.get(keys.instanceLock(h.prefix, 'demo'))).toBe(freshId);
 
