@@ -113,6 +113,37 @@ function decodeFields(flat: string[]): RequestRecord {
   return record as unknown as RequestRecord;
 }
 
+/** The fields of a record that have a value. */
+function definedFields(record: RequestRecord): Partial<RequestRecord> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<RequestRecord>;
+}
+
+/**
+ * Takes an instance's lock and writes the new request's record, or returns the id of the request
+ * that holds the lock. A lock whose record no longer exists is replaced.
+ * KEYS[1] lock, KEYS[2] new record, KEYS[3] index. ARGV[1] request id, ARGV[2] lock TTL (ms),
+ * ARGV[3] record TTL (ms), ARGV[4] creation time (ms), ARGV[5] record key prefix, then field/value pairs.
+ */
+const CREATE_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder and redis.call('EXISTS', ARGV[5] .. holder) == 1 then return holder end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for index = 6, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[index], ARGV[index + 1])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+return false
+`;
+
+/** Undoes a create: removes the record, its index entry and the lock if it names the request. */
+const ABANDON_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`;
+
 /** Deletes a lock only while it still names the given request. */
 const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -141,21 +172,39 @@ export class RequestStore {
   ) {}
 
   /**
-   * Creates a request in state `planning` unless another request holds the instance; the lock
-   * and the record are written in one transaction.
+   * Creates a request in state `planning` unless another request holds the instance. One script
+   * takes the lock and writes the record, so no failure can leave one without the other; a lock
+   * whose record is gone counts as free. When the call fails (for example a command timeout while
+   * Redis hangs), a clean-up is sent after it on the same connection, so that a create that Redis
+   * runs late is undone at once instead of locking the instance.
    */
   async create(input: NewRequest): Promise<CreateOutcome> {
     const record = this.newRecord(input);
-    const id = record.id;
     const lockKey = keys.instanceLock(this.prefix, input.instance);
     // The lock outlives the approval window so that a running apply keeps it; terminal states release it.
     const lockTtlMs = input.ttlMinutes * 60_000 + 24 * 3600 * 1000;
-    const acquired = await this.redis.set(lockKey, id, 'PX', lockTtlMs, 'NX');
-    if (acquired !== 'OK') {
-      const holder = await this.redis.get(lockKey);
-      return { created: false, existing: holder ? await this.get(holder) : undefined };
+    let holder: string | null;
+    try {
+      holder = (await this.redis.eval(
+        CREATE_SCRIPT,
+        3,
+        lockKey,
+        keys.request(this.prefix, record.id),
+        keys.requestIndex(this.prefix),
+        record.id,
+        String(lockTtlMs),
+        String(RECORD_RETENTION_MS),
+        String(Date.parse(record.createdAt)),
+        keys.request(this.prefix, ''),
+        ...encodeFields(definedFields(record)),
+      )) as string | null;
+    } catch (error) {
+      this.redis
+        .eval(ABANDON_SCRIPT, 3, lockKey, keys.request(this.prefix, record.id), keys.requestIndex(this.prefix), record.id)
+        .catch(() => undefined);
+      throw error;
     }
-    await this.write(record);
+    if (holder !== null) return { created: false, existing: await this.get(holder) };
     return { created: true, request: record };
   }
 
@@ -170,7 +219,7 @@ export class RequestStore {
     const key = keys.request(this.prefix, record.id);
     await this.redis
       .multi()
-      .hset(key, ...encodeFields(Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined))))
+      .hset(key, ...encodeFields(definedFields(record)))
       .pexpire(key, RECORD_RETENTION_MS)
       .zadd(keys.requestIndex(this.prefix), Date.parse(record.createdAt), record.id)
       .exec();

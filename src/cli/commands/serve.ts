@@ -29,6 +29,11 @@ export async function runServe(env: Env, output: CliOutput, role: Role): Promise
   }
   registerConfigSecrets(config);
   const logger = createLogger({ level: config.env.logLevel, base: { role } });
+  // Bolt 5.1 reads a signed but malformed body (payload=null) inside a promise nobody awaits;
+  // Node would end the process on that rejection. Log it and keep serving.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: { message: reason instanceof Error ? reason.message : String(reason) } }, 'unhandled promise rejection');
+  });
   for (const warning of config.warnings) logger.warn({ warning }, 'configuration warning');
 
   // A signal during start-up is kept and acted on once the bot runs, instead of killing the
