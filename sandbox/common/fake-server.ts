@@ -53,9 +53,11 @@ interface Route {
 /**
  * One injected answer: an HTTP status (500, 502, 503, 429...), `timeout` (the request is left
  * without an answer until the client gives up), `reset` (the socket is destroyed) or `ok`
- * (the real handler runs). `delayMs` runs the real handler after a pause.
+ * (the real handler runs). `delayMs` runs the real handler after a pause. `respondAfterMs` runs
+ * the real handler at once and delays its response, like a server that did the work but responds
+ * after the client's timeout.
  */
-export type FaultAction = number | 'timeout' | 'reset' | 'ok' | { delayMs: number };
+export type FaultAction = number | 'timeout' | 'reset' | 'ok' | { delayMs: number } | { respondAfterMs: number };
 
 /** A fault rule: which requests it matches and what they get. */
 export interface FaultRule {
@@ -70,7 +72,15 @@ export interface FaultRule {
   action?: FaultAction;
   /** Random source for `rate`; defaults to Math.random. */
   random?: () => number;
+  /**
+   * A further condition on the request, e.g. on its body to fault only the one `chat.postMessage`
+   * that carries a result. A rule whose `when` returns false is skipped and keeps its sequence.
+   */
+  when?: (request: FaultRequest) => boolean;
 }
+
+/** The parts of a request that a fault rule's `when` condition receives. */
+export type FaultRequest = Pick<RecordedRequest, 'method' | 'path' | 'query' | 'headers' | 'rawBody'>;
 
 export interface FakeServerOptions {
   /** Name used in error messages, e.g. "fake authentik". */
@@ -154,10 +164,22 @@ export class FakeServer {
     );
   }
 
-  private nextFault(method: string, path: string): FaultAction | undefined {
+  /** Adds a rule that applies `action` to every matching request, e.g. 503 for an outage that lasts until `clearFaults()`. */
+  failAlways(rule: Omit<FaultRule, 'sequence' | 'rate' | 'action'>, action: FaultAction): this {
+    return this.injectFault({ ...rule, rate: 1, action });
+  }
+
+  /** Adds a rule that delays every matching request by `delayMs` before the real handler runs. */
+  slowDown(rule: Omit<FaultRule, 'sequence' | 'rate' | 'action'>, delayMs: number): this {
+    return this.injectFault({ ...rule, rate: 1, action: { delayMs } });
+  }
+
+  private nextFault(request: FaultRequest): FaultAction | undefined {
+    const { method, path } = request;
     for (const rule of this.faultRules) {
       if (rule.method && rule.method.toUpperCase() !== method) continue;
       if (!matchesPath(rule.path, path)) continue;
+      if (rule.when && !rule.when(request)) continue;
       if (rule.sequence) {
         if (rule.sequence.length === 0) continue;
         return rule.sequence.shift();
@@ -187,7 +209,7 @@ export class FakeServer {
 
     if (this.latencyMs > 0) await sleep(this.latencyMs);
 
-    const fault = this.nextFault(method, url.pathname);
+    const fault = this.nextFault(record);
     if (fault === 'reset') {
       req.socket.destroy();
       return;
@@ -201,7 +223,7 @@ export class FakeServer {
       send(res, { status: fault, body: { detail: `injected fault ${fault}` } });
       return;
     }
-    if (typeof fault === 'object') await sleep(fault.delayMs);
+    if (typeof fault === 'object' && 'delayMs' in fault) await sleep(fault.delayMs);
 
     let response: FakeResponse;
     try {
@@ -210,6 +232,7 @@ export class FakeServer {
       response = { status: 500, body: { detail: `${this.options.name} failed: ${String(error)}` } };
     }
     record.status = response.status;
+    if (typeof fault === 'object' && 'respondAfterMs' in fault) await sleep(fault.respondAfterMs);
     send(res, response);
   }
 
