@@ -21,6 +21,7 @@ import { AccessControl } from '../slack/access';
 import { registerListeners } from '../slack/listeners';
 import { SlackNotifier } from '../slack/notifier';
 import { createSlackClient } from '../slack/web-client';
+import { botAuthorization } from './authorize';
 import { boltLogger } from './bolt-logger';
 import { type Readiness, operationalRoutes, startRouteServer } from './http-routes';
 import { repeatLimitedWarn } from './repeat-limit';
@@ -169,12 +170,11 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
       // NOTE: no test runs this branch, because the fake Slack has no apps.connections.open or
       // WebSocket endpoint. /readyz does not report whether the socket is connected.
       app = new App({
-        token: botToken.reveal(),
+        authorize: botAuthorization(client, botToken),
         appToken: config.slack.appToken?.reveal(),
         socketMode: true,
         clientOptions,
         logger: boltLogger(logger),
-        tokenVerificationEnabled: false,
       });
     } else {
       const receiver = new HTTPReceiver({
@@ -187,7 +187,7 @@ export async function startBot(options: StartBotOptions): Promise<BotHandle> {
         bodyLimit: 512 * 1024,
         unhandledRequestTimeoutMillis: 3001,
       });
-      app = new App({ token: botToken.reveal(), receiver, clientOptions, logger: boltLogger(logger), tokenVerificationEnabled: false });
+      app = new App({ authorize: botAuthorization(client, botToken), receiver, clientOptions, logger: boltLogger(logger) });
     }
     const access = new AccessControl(config.access, client);
     registerListeners(app, { config, logger: logger.child({ component: 'slack' }), store, queue, access, notifier: slackNotifier, metrics });
