@@ -141,8 +141,11 @@ export class EspoCrmClient implements EspoCrmPort {
     if (response.status === 400) throw settingsRejected(call, response);
     assertOk(call, response);
 
-    // EspoCRM returns 200 even when it ignored the body, so the settings are read back.
-    const stored = await this.getSettings();
+    // EspoCRM returns 200 even when it ignored the body, so what it stored is compared with what
+    // was sent. Its PUT answer carries the stored settings, which saves a second round trip; an
+    // answer without them (a proxy, an unexpected body) falls back to reading them again.
+    const answered = readEspoSettings(parseJson(response.body));
+    const stored = answered.ok ? answered.value : await this.getSettings();
     const unstored = findUnstoredFields(body.fields, stored);
     if (unstored.length > 0) {
       throw new EspoSsoError(

@@ -27,8 +27,15 @@ export interface InstanceListEntry {
  * means the bot cannot post in the request's channel.
  */
 export interface Notifier {
-  /** Posts the plan with Approve/Reject buttons; returns the message ts and permalink. */
-  postApprovalRequest(request: RequestRecord, plan: Plan): Promise<{ ts: string; permalink: string | undefined }>;
+  /**
+   * Posts the plan with Approve/Reject buttons; returns the message ts and permalink. `onPosted`
+   * runs as soon as the message exists, before the thread replies and the permalink.
+   */
+  postApprovalRequest(
+    request: RequestRecord,
+    plan: Plan,
+    onPosted?: (ts: string) => Promise<void>,
+  ): Promise<{ ts: string; permalink: string | undefined }>;
   /** Redraws the request message for its current state (decision, expiry), without buttons once decided. */
   updateRequestMessage(request: RequestRecord): Promise<void>;
   /** Posts or edits the one progress reply in the request's thread; returns its ts. */

@@ -99,19 +99,25 @@ async function handlePlan(dependencies: ProcessorDependencies, job: Job<JobData>
     await store.patch(request.id, { plan });
   }
 
+  // The request becomes pending as soon as its message exists, so an approver who clicks while
+  // the full plan and the permalink are still being fetched is not turned away.
+  let pending: RequestRecord | undefined;
+  const markPending = async (ts: string): Promise<void> => {
+    pending = await store.transition(request.id, ['planning'], 'pending', { messageTs: ts });
+  };
   let posted: { ts: string; permalink: string | undefined };
   try {
-    posted = await notifier.postApprovalRequest(request, plan);
+    posted = await notifier.postApprovalRequest(request, plan, markPending);
   } catch (error) {
     const wrapped = toEspoSsoError(error);
+    if (pending) throw wrapped;
     if (wrapped.retryable && hasAttemptsLeft(job)) throw wrapped;
     await failBeforeApply(dependencies, request, wrapped.describe());
     return;
   }
-  const pending = await store.transition(request.id, ['planning'], 'pending', {
-    messageTs: posted.ts,
-    ...(posted.permalink ? { permalink: posted.permalink } : {}),
-  });
+  if (!pending) await markPending(posted.ts);
+  if (posted.permalink) pending = await store.patch(request.id, { permalink: posted.permalink });
+  if (!pending) return;
   const delay = new Date(pending.expiresAt).getTime() - (dependencies.now?.() ?? new Date()).getTime();
   await enqueueRequestJob(queue, config.worker, JOB.expire, request.id, Math.max(delay, 1));
   await notifier.audit({
@@ -139,7 +145,7 @@ async function failBeforeApply(dependencies: ProcessorDependencies, request: Req
 }
 
 async function handleApply(dependencies: ProcessorDependencies, job: Job<JobData>, logger: Logger): Promise<void> {
-  const { store, runner, notifier, metrics } = dependencies;
+  const { store, runner, notifier } = dependencies;
   const id = requestIdOf(job);
   const current = await store.get(id);
   if (current?.result && !current.resultPosted && (current.state === 'succeeded' || current.state === 'failed')) {
@@ -158,25 +164,63 @@ async function handleApply(dependencies: ProcessorDependencies, job: Job<JobData
   const plan = current.plan;
   logger.info({ requestId: id, instance: request.instance, resume }, 'applying');
 
+  // Progress updates run beside the apply instead of inside it: each step only records its state,
+  // and one Slack update at a time sends the latest state, so a slow Slack never delays authentik
+  // or EspoCRM calls.
   const steps: ProgressEvent[] = [];
   let progressTs = request.progressTs;
-  const onProgress = async (event: ProgressEvent): Promise<void> => {
+  let dirty = false;
+  let inFlight: Promise<void> | undefined;
+  let firstSent: Promise<void> | undefined;
+  const sendProgress = async (): Promise<void> => {
+    while (dirty) {
+      dirty = false;
+      try {
+        const ts = await notifier.showProgress(request, [...steps], progressTs);
+        if (ts !== progressTs) {
+          progressTs = ts;
+          await store.patch(id, { progressTs: ts });
+        }
+      } catch (error) {
+        // Progress is informative; a failed update must not stop an apply halfway.
+        logger.warn({ err: { message: toEspoSsoError(error).message } }, 'progress update failed');
+      }
+    }
+  };
+  const onProgress = (event: ProgressEvent): void => {
     const existing = steps.findIndex((step) => step.step === event.step);
     if (existing >= 0) steps[existing] = event;
     else steps.push(event);
-    try {
-      const ts = await notifier.showProgress(request, steps, progressTs);
-      if (ts !== progressTs) {
-        progressTs = ts;
-        await store.patch(id, { progressTs: ts });
-      }
-    } catch (error) {
-      // Progress is informative; a failed update must not stop an apply halfway.
-      logger.warn({ err: { message: toEspoSsoError(error).message } }, 'progress update failed');
-    }
+    dirty = true;
+    inFlight ??= sendProgress().finally(() => {
+      inFlight = undefined;
+    });
+    firstSent ??= inFlight;
+  };
+  const progressSettled = async (): Promise<void> => {
+    while (inFlight) await inFlight;
   };
 
-  const outcome = await runner.apply(request.instance, plan, { correlationId: request.correlationId, resume, onProgress });
+  try {
+    const outcome = await runner.apply(request.instance, plan, { correlationId: request.correlationId, resume, onProgress });
+    // The progress reply must exist before the result is posted, so the thread reads in order;
+    // its last edit may run alongside the result.
+    await firstSent;
+    await finishApply(dependencies, job, request, outcome, logger);
+  } finally {
+    await progressSettled();
+  }
+}
+
+async function finishApply(
+  dependencies: ProcessorDependencies,
+  job: Job<JobData>,
+  request: RequestRecord,
+  outcome: Awaited<ReturnType<ProvisioningRunner['apply']>>,
+  logger: Logger,
+): Promise<void> {
+  const { store, metrics } = dependencies;
+  const id = request.id;
 
   if (outcome.error?.code === 'drift' && outcome.freshPlan) {
     metrics?.applyFinished('drift');

@@ -20,7 +20,7 @@ export interface ProvisioningRunner {
 /** The runner over the real clients. One rate limiter registry is shared by every job of the process. */
 export function createEngineRunner(config: Config, logger: Logger, observer?: UpstreamObserver): ProvisioningRunner {
   const rateLimiters = new RateLimiterRegistry();
-  const dependencies = (correlationId: string) => ({ logger, observer, rateLimiters, correlationId });
+  const dependencies = (correlationId: string) => ({ logger, observer, rateLimiters, correlationId, signOutInBackground: true });
   return {
     plan: (name, operation, options) =>
       withContext(config, requireInstance(config, name), dependencies(options.correlationId), (context) =>

@@ -29,6 +29,11 @@ export interface EngineDependencies {
   rateLimiters?: RateLimiterRegistry;
   /** Sent on every upstream request of this run; a new one is made when absent. */
   correlationId?: string;
+  /**
+   * Revoke the run's EspoCRM token without waiting for it, so a worker can report the result
+   * one round trip sooner. A short-lived CLI process waits instead, or the revocation could be cut off.
+   */
+  signOutInBackground?: boolean;
 }
 
 /** Finds a configured instance by the name a user typed, or throws `not_found` listing the known names. */
@@ -89,6 +94,7 @@ export async function withContext<T>(
   try {
     return await work(context);
   } finally {
-    await context.espocrm.signOut();
+    const signingOut = context.espocrm.signOut();
+    if (!dependencies.signOutInBackground) await signingOut;
   }
 }

@@ -65,9 +65,14 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  async postApprovalRequest(request: RequestRecord, plan: Plan): Promise<{ ts: string; permalink: string | undefined }> {
+  async postApprovalRequest(
+    request: RequestRecord,
+    plan: Plan,
+    onPosted?: (ts: string) => Promise<void>,
+  ): Promise<{ ts: string; permalink: string | undefined }> {
     const message = requestMessage({ ...request, state: 'pending' }, plan, this.instanceUrl(request.instance));
     const ts = await this.post(request.channelId, message);
+    if (onPosted) await onPosted(ts);
     if (message.truncated) {
       for (const chunk of fullPlanMessages(plan)) await this.post(request.channelId, chunk, ts);
     }

@@ -523,7 +523,26 @@ describe('EspoCrmClient', () => {
 
       expect(settings.authenticationMethod).toBe('Oidc');
       expect(settings.oidcTeamsColumns).toEqual({ 'team-sales': { group: 'crm-sales' } });
+      // The PUT answer carries the stored settings, so no second read is needed.
+      expect(server.requestsTo('GET', '/api/v1/Settings')).toHaveLength(0);
+    });
+
+    it('reads back when the PUT answer has no settings', async () => {
+      let stored: Record<string, unknown> = { ...SETTINGS_10, version: '10.0.0' };
+      server.setHandler(
+        espoHandler({
+          'GET /api/v1/Settings': () => ({ status: 200, body: stored }),
+          'PUT /api/v1/Settings': (request) => {
+            const { oidcClientSecret: _secret, ...visible } = JSON.parse(request.body) as Record<string, unknown>;
+            stored = { ...stored, ...visible };
+            return { status: 200, body: '' };
+          },
+        }),
+      );
+      const settings = await client().writeSettings('10.0.0', validSettings());
+
       expect(server.requestsTo('GET', '/api/v1/Settings')).toHaveLength(1);
+      expect(settings.version).toBe('10.0.0');
     });
 
     it('sends no userinfo on 8.4', async () => {

@@ -128,7 +128,7 @@ describe.each<EspoMode>(['8.4', '10.0'])('EspoCrmClient against fake EspoCRM %s'
     const authenticated = fake.server.requests.filter((request) => request.headers['espo-authorization'] !== undefined);
     const [passwordSignIn, ...byToken] = authenticated;
     expect(decodeAuthorization(passwordSignIn?.headers['espo-authorization'])).toBe(`${ADMIN}:${PASSWORD}`);
-    expect(byToken.length).toBeGreaterThanOrEqual(5);
+    expect(byToken.length).toBeGreaterThanOrEqual(4);
     for (const request of byToken) {
       expect(decodeAuthorization(request.headers['espo-authorization'])).toBe(`${ADMIN}:${token}`);
       expect(request.headers['espo-authorization-by-token']).toBe('true');
