@@ -1,9 +1,18 @@
 /**
- * Spaces calls so that at most `perSecond` start in any second, shared by every caller holding
- * the same instance. `perSecond` 0 disables the bound.
+ * Bounds the calls that start in any one-second window to `perSecond`, shared by every caller
+ * holding the same instance. Starts are spaced 1000/perSecond ms apart, and the times of the
+ * starts in the last second are counted as well: a timer that fires late would otherwise release
+ * several waiting callers back to back. `perSecond` 0 disables the bound.
  */
+/**
+ * The counting window is a little longer than a second, so that starts seen by the server (after
+ * varying network and scheduling delays) still fit the bound.
+ */
+const WINDOW_MS = 1020;
+
 export class RateLimiter {
   private nextSlot = 0;
+  private readonly starts: number[] = [];
 
   constructor(
     private readonly perSecond: number,
@@ -14,10 +23,24 @@ export class RateLimiter {
   async acquire(): Promise<void> {
     if (this.perSecond <= 0) return;
     const interval = 1000 / this.perSecond;
-    const now = this.now();
-    const slot = Math.max(now, this.nextSlot);
+    const slot = Math.max(this.now(), this.nextSlot);
     this.nextSlot = slot + interval;
-    const wait = slot - now;
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await this.sleep(slot - this.now());
+
+    // Checking and recording happen without an await between them, so two callers cannot both
+    // take the last place in the window.
+    for (;;) {
+      const now = this.now();
+      while (this.starts.length > 0 && (this.starts[0] as number) <= now - WINDOW_MS) this.starts.shift();
+      if (this.starts.length < this.perSecond) {
+        this.starts.push(now);
+        return;
+      }
+      await this.sleep((this.starts[0] as number) + WINDOW_MS - now + 1);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
   }
 }
