@@ -1,9 +1,8 @@
 import pino from 'pino';
 
-import { type Env, ConfigError, loadConfig } from '../../config';
+import { type Env } from '../../config';
 import { toEspoSsoError } from '../../errors';
 import { createLogger } from '../../logging/logger';
-import { registerConfigSecrets } from '../../logging/secrets';
 import {
   type Operation,
   applyPlan,
@@ -14,6 +13,7 @@ import {
   requireInstance,
   withContext,
 } from '../../provisioning';
+import { loadCommandConfig } from '../load-config';
 import { type CliOutput, EXIT } from '../output';
 
 export interface ProvisionCommandOptions {
@@ -35,17 +35,8 @@ const OPERATION: Record<ProvisionCommandOptions['command'], Operation> = {
 
 /** Runs plan, apply, status, rotate or disable against one instance and returns the exit code. */
 export async function runProvisionCommand(env: Env, output: CliOutput, options: ProvisionCommandOptions): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      output.err(error.message);
-      return EXIT.failure;
-    }
-    throw error;
-  }
-  registerConfigSecrets(config);
+  const config = loadCommandConfig(env, output);
+  if (!config) return EXIT.failure;
   // Log lines go to standard error so that standard output stays the command's result.
   const logger = createLogger({ level: config.env.logLevel === 'info' ? 'warn' : config.env.logLevel, destination: pino.destination({ dest: 2, sync: true }) });
 

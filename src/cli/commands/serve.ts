@@ -1,8 +1,8 @@
-import { type Env, ConfigError, loadConfig } from '../../config';
+import { type Env } from '../../config';
 import { toEspoSsoError } from '../../errors';
 import { createLogger } from '../../logging/logger';
-import { registerConfigSecrets } from '../../logging/secrets';
 import { type Role, startBot } from '../../runtime/bot';
+import { loadCommandConfig } from '../load-config';
 import { type CliOutput, EXIT } from '../output';
 
 /**
@@ -17,17 +17,8 @@ const EXIT_GRACE_MS = 1000;
  * signal exits at once with code 1.
  */
 export async function runServe(env: Env, output: CliOutput, role: Role): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      output.err(error.message);
-      return EXIT.failure;
-    }
-    throw error;
-  }
-  registerConfigSecrets(config);
+  const config = loadCommandConfig(env, output);
+  if (!config) return EXIT.failure;
   const logger = createLogger({ level: config.env.logLevel, base: { role } });
   // Bolt 5.1 reads a signed but malformed body (payload=null) inside a promise nobody awaits;
   // Node would end the process on that rejection. Log it and keep serving.
