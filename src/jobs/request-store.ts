@@ -27,7 +27,7 @@ export type RequestState =
 
 export const TERMINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'rejected', 'expired', 'superseded'];
 
-/** A request as stored in Redis. It holds ids, the plan and the result, never a secret. */
+/** A request as stored in Redis: ids, the plan and the result, never a secret. */
 export interface RequestRecord {
   id: string;
   operation: RequestOperation;
@@ -51,7 +51,7 @@ export interface RequestRecord {
   result?: ApplyResult;
   /** Whether the result reply was posted; a job attempt that failed to post it leaves this unset. */
   resultPosted?: boolean;
-  /** Why the request failed before an apply, e.g. a plan that could not be made. */
+  /** Reason the request failed before an apply, e.g. a plan that could not be made. */
   failure?: string;
   /** The request that replaced this one after drift. */
   supersededBy?: string;

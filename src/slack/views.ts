@@ -48,7 +48,7 @@ function context(text: string): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.contextText) }] };
 }
 
-/** The help text listing every command form. */
+/** Builds the help text, which lists every command form. */
 export function helpMessage(prefix?: string): SlackMessage {
   const lines = [
     `*${COMMAND}* rolls out authentik single sign-on to EspoCRM. Every change is planned, shown here and approved by a second person.`,
@@ -64,12 +64,12 @@ export function helpMessage(prefix?: string): SlackMessage {
   return { text: clip(text, LIMITS.sectionText), blocks: [section(text)] };
 }
 
-/** A short message in one section block, for acknowledgements and refusals. */
+/** Builds a short message in one section block, for acknowledgements and refusals. */
 export function plainMessage(text: string): SlackMessage {
   return { text: clip(text, LIMITS.sectionText), blocks: [section(text)] };
 }
 
-/** The plan as mrkdwn sections: one per changed object, then warnings and errors. */
+/** Renders the plan as mrkdwn sections: one per changed object, then warnings and errors. */
 export function planSections(plan: Plan): string[] {
   const sections: string[] = [];
   if (plan.changes.length === 0) sections.push('*No changes*: authentik and EspoCRM already match the configuration.');
@@ -89,7 +89,7 @@ export function planSections(plan: Plan): string[] {
   return sections;
 }
 
-/** The full plan as plain chunks for thread replies, when the request message had to be shortened. */
+/** Splits the full plan into thread replies, for a request message that had to be shortened. */
 export function fullPlanMessages(plan: Plan): SlackMessage[] {
   const text = `Full plan ${plan.id.slice(0, 8)}:\n\n${planSections(plan).join('\n\n')}`;
   return chunkText(text, LIMITS.sectionText).map((chunk) => ({ text: chunk, blocks: [section(chunk)] }));
@@ -185,14 +185,14 @@ const STEP_ICON: Record<ProgressEvent['status'], string> = {
   skipped: ':fast_forward:',
 };
 
-/** The progress reply, edited as steps start and finish. */
+/** Builds the progress reply, which is edited as steps start and finish. */
 export function progressMessage(steps: readonly ProgressEvent[]): SlackMessage {
   const lines = steps.map((step) => `${STEP_ICON[step.status]} ${escapeMrkdwn(step.step)}${step.detail ? ` (${escapeMrkdwn(clip(step.detail, 300))})` : ''}`);
   const text = `*Progress*\n${lines.join('\n') || 'Starting…'}`;
   return { text: clip(`Progress: ${steps.length} step(s)`, 200), blocks: [section(text)] };
 }
 
-/** The result reply: what changed, the client id and the login page, or the cause, what was undone and what to do. */
+/** Builds the result reply: what changed, the client id and the login page, or the cause, what was undone and what to do next. */
 export function resultMessage(result: ApplyResult): SlackMessage {
   const blocks: KnownBlock[] = [];
   if (result.ok) {
@@ -231,7 +231,7 @@ export function resultMessage(result: ApplyResult): SlackMessage {
   return { text, blocks };
 }
 
-/** The answer to `status <instance>`. */
+/** Builds the reply to `status <instance>`. */
 export function statusMessage(instance: string, plan: Plan | undefined, error: string | undefined): SlackMessage {
   if (!plan) return plainMessage(`:warning: The status of *${escapeMrkdwn(instance)}* could not be read: ${escapeMrkdwn(error ?? 'unknown error')}`);
   const summary = plan.summary;
@@ -255,7 +255,8 @@ export function statusMessage(instance: string, plan: Plan | undefined, error: s
  */
 export function listMessage(entries: readonly InstanceListEntry[]): SlackMessage {
   const allLines = entries.map((entry) => {
-    const state = entry.ssoEnabled === undefined ? 'state unknown (unreachable)' : entry.ssoEnabled ? 'single sign-on on' : 'single sign-on off';
+    let state = entry.ssoEnabled ? 'single sign-on on' : 'single sign-on off';
+    if (entry.ssoEnabled === undefined) state = 'state unknown (unreachable)';
     const pending = entry.pending
       ? ` · ${entry.pending.operation} ${entry.pending.state} (by <@${entry.pending.requesterId}>${entry.pending.permalink ? `, <${entry.pending.permalink}|request>` : ''})`
       : '';
@@ -275,7 +276,7 @@ export function listMessage(entries: readonly InstanceListEntry[]): SlackMessage
   return { text: `${entries.length} instance(s)`, blocks };
 }
 
-/** The modal of `/espo-sso setup` without an instance. */
+/** Builds the dialog that `/espo-sso setup` opens when no instance is given. */
 export function setupModal(instances: readonly InstanceConfig[], channelId: string): View {
   const describe = (instance: InstanceConfig): string => {
     const options = instance.options;
