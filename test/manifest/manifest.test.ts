@@ -39,6 +39,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.postEphemeral': ['chat:write'],
   'chat.update': ['chat:write'],
   'chat.getPermalink': [],
+  'auth.test': [],
   'views.open': [],
   'usergroups.users.list': ['usergroups:read'],
 };

@@ -55,6 +55,8 @@ export interface SystemsOptions {
   teams?: string[];
   /** Added to every response of both fakes, in milliseconds. */
   latencyMs?: number;
+  /** Timeout of each EspoCRM call; default 10 s. */
+  espoTimeoutSeconds?: number;
 }
 
 /** A log destination that keeps every line. */
@@ -152,7 +154,7 @@ export class Systems {
           passwordEnv: 'ESPO_ACME_PASSWORD',
           application: { slug: SLUG, name: APPLICATION_NAME },
           options: this.options.options ?? {},
-          timeoutSeconds: 10,
+          timeoutSeconds: this.options.espoTimeoutSeconds ?? 10,
         },
       ],
     };

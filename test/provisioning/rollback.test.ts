@@ -34,11 +34,11 @@ describe.each(ALL_PAIRS)('EspoCRM failure on authentik %s with EspoCRM %s', (ver
   });
 
   test('failure after the settings write undoes it', async () => {
-    systems = await startSystems({ authentikVersion: version, espoMode: mode });
+    systems = await startSystems({ authentikVersion: version, espoMode: mode, espoTimeoutSeconds: 1 });
     const plan = await planOperation(systems.context(), 'setup');
-    // The apply reads the settings once, then writes them and reads them back. Failing the
-    // read-back leaves the written settings stored while the run fails.
-    systems.espocrm.server.injectFault({ method: 'GET', path: '/api/v1/Settings', sequence: ['ok', 500] });
+    // EspoCRM stores the settings but its answer comes after the client's timeout, so the run
+    // fails with the written settings stored.
+    systems.espocrm.server.injectFault({ method: 'PUT', path: '/api/v1/Settings', sequence: [{ respondAfterMs: 1500 }] });
 
     const result = await applyPlan(systems.context(), plan);
 

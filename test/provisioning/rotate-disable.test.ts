@@ -9,8 +9,12 @@ afterEach(async () => {
 });
 
 /** Starts the fakes and runs a setup, so single sign-on is on. */
-async function startWithSso(version: (typeof ALL_PAIRS)[number][0], mode: (typeof ALL_PAIRS)[number][1]): Promise<Systems> {
-  const current = await startSystems({ authentikVersion: version, espoMode: mode });
+async function startWithSso(
+  version: (typeof ALL_PAIRS)[number][0],
+  mode: (typeof ALL_PAIRS)[number][1],
+  espoTimeoutSeconds?: number,
+): Promise<Systems> {
+  const current = await startSystems({ authentikVersion: version, espoMode: mode, espoTimeoutSeconds });
   const plan = await planOperation(current.context(), 'setup');
   const result = await applyPlan(current.context(), plan);
   if (!result.ok) throw new Error(`setup failed: ${result.error?.message ?? ''}`);
@@ -65,12 +69,12 @@ describe.each(ALL_PAIRS)('rotate on authentik %s with EspoCRM %s', (version, mod
   });
 
   test('failure after the EspoCRM write keeps both sides equal', async () => {
-    systems = await startWithSso(version, mode);
+    systems = await startWithSso(version, mode, 1);
     const before = onlyProvider(systems);
     const plan = await planOperation(systems.context(), 'rotate');
-    // The apply reads the settings once, then writes them and reads them back. Failing the
-    // read-back leaves the new secret stored in EspoCRM while the run fails.
-    systems.espocrm.server.injectFault({ method: 'GET', path: '/api/v1/Settings', sequence: ['ok', 500] });
+    // EspoCRM stores the new secret but its answer comes after the client's timeout, so the run
+    // fails with the new secret stored in EspoCRM.
+    systems.espocrm.server.injectFault({ method: 'PUT', path: '/api/v1/Settings', sequence: [{ respondAfterMs: 1500 }] });
 
     const result = await applyPlan(systems.context(), plan);
 
