@@ -79,3 +79,19 @@ export async function obtainRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
       }),
   };
 }
+
+/** Deletes every key under `prefix`, so a demo run leaves nothing behind in a shared Redis. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    let cursor = '0';
+    do {
+      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (found.length > 0) await client.del(...found);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}

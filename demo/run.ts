@@ -8,7 +8,7 @@ import { ACTION } from '../src/slack/ids';
 import { SANDBOX, startSandbox } from '../sandbox/world';
 import { renderTranscript, sendBlockAction, sendSlashCommand } from '../sandbox/slack';
 import { type FakeSlack } from '../sandbox/slack';
-import { obtainRedis } from './redis';
+import { deleteKeys, obtainRedis } from './redis';
 
 /**
  * The offline demo: fake authentik, EspoCRM and Slack on 127.0.0.1, the real bot, a signed
@@ -36,7 +36,8 @@ function line(text = ''): void {
 
 async function main(): Promise<number> {
   const redis = await obtainRedis(process.env);
-  const world = await startSandbox({ redisUrl: redis.url, queuePrefix: `espo-sso-demo-${randomUUID().slice(0, 8)}` });
+  const prefix = `espo-sso-demo-${randomUUID().slice(0, 8)}`;
+  const world = await startSandbox({ redisUrl: redis.url, queuePrefix: prefix });
   const config = parseConfig(world.config, { ...world.env, PORT: '0' }, { source: 'demo configuration' });
   registerConfigSecrets(config);
   const logger = createLogger({ level: (process.env.DEMO_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
@@ -108,6 +109,7 @@ async function main(): Promise<number> {
   } finally {
     await bot.stop();
     await world.stop();
+    await deleteKeys(redis.url, prefix);
     await redis.stop();
   }
   return exitCode;

@@ -31,7 +31,7 @@ Exit codes: 0 success, 1 failure or invalid configuration, 2 wrong command line,
 3 the plan has errors (nothing was changed).
 
 Environment: ESPO_SSO_CONFIG (default ./espo-sso.yml), REDIS_URL, QUEUE_PREFIX, SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT, LOG_LEVEL. See the README.`;
+SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT, HOST, LOG_LEVEL. See the README.`;
 
 /** Runs one CLI invocation and returns its exit code. */
 export async function runCli(argv: string[], env: Env, output: CliOutput = processOutput): Promise<number> {

@@ -93,7 +93,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       ...envIssues,
       {
         key: '(file)',
-        problem: `is not valid YAML${where}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        problem: `is not valid YAML${where}: ${error instanceof Error ? (error.message.split('\n')[0] ?? '').replace(/[:.\s]+$/, '') : String(error)}`,
         fix: 'correct the YAML syntax',
       },
     ]);

@@ -42,7 +42,7 @@ export function renderPlan(plan: Plan): string[] {
   }
   if (plan.changes.length === 0 && plan.operation !== 'status') lines.push('  No changes.');
   for (const group of groupChanges(plan.changes)) {
-    lines.push(`  ${group.system} ${group.object}: ${group.action}`);
+    lines.push(`  ${group.system === 'espocrm' ? 'EspoCRM' : group.system} ${group.object}: ${group.action}`);
     for (const change of group.changes) lines.push(`    ${formatChange(change)}`);
   }
   if (plan.warnings.length > 0) {
