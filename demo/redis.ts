@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 
 import { Redis } from 'ioredis';
+
+import { freePort, redisAnswers } from '../sandbox/local-services';
 
 /** A Redis the demo can use: the one at REDIS_URL, or a private one it started. */
 export interface DemoRedis {
@@ -9,30 +10,6 @@ export interface DemoRedis {
   /** Whether the demo started this server (and must stop it). */
   started: boolean;
   stop(): Promise<void>;
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function hasRedisServer(): boolean {
@@ -46,7 +23,7 @@ function hasRedisServer(): boolean {
  */
 export async function obtainRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
   const url = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (await answers(url)) return { url, started: false, stop: async () => undefined };
+  if (await redisAnswers(url)) return { url, started: false, stop: async () => undefined };
   if (!hasRedisServer()) {
     throw new Error(
       `No Redis answers at ${url}, and redis-server is not installed. Install Redis (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a running server.`,
@@ -60,10 +37,10 @@ export async function obtainRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
   );
   const privateUrl = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    if (await answers(privateUrl)) break;
+    if (await redisAnswers(privateUrl)) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  if (!(await answers(privateUrl))) {
+  if (!(await redisAnswers(privateUrl))) {
     child.kill('SIGKILL');
     throw new Error(`redis-server did not answer on ${privateUrl}.`);
   }

@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 
 import { RequestStore } from '../../src/jobs/request-store';
 import { type SandboxOptions, type SandboxWorld, startSandbox } from '../../sandbox/world';
-import { type ChildHandle, HEAP_PROBE_NODE_OPTIONS, freePort, onInterrupt, spawnNode, waitForHttp200 } from './processes';
+import { freePort } from '../../sandbox/local-services';
+import { type ChildHandle, HEAP_PROBE_NODE_OPTIONS, onInterrupt, spawnNode, waitForHttp200 } from './processes';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 
+import { freePort, redisAnswers } from '../../sandbox/local-services';
 import { waitFor } from './wait';
+
+export { freePort };
 
 /**
  * Processes the fault tests start: `espo-sso` roles as child processes and private
@@ -111,30 +112,6 @@ function collectLines(stream: NodeJS.ReadableStream | null, into: string[]): voi
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function pings(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
 /**
  * A redis-server of the test's own on a fixed loopback port, without persistence, so a test can
  * stop it (connections are refused), freeze it (SIGSTOP: connections hang, data stays) and bring
@@ -168,7 +145,7 @@ export class PrivateRedis {
       `redis-server on port ${this.port}`,
       async () => {
         if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} before it answered on port ${this.port}`);
-        return (await pings(this.url)) ? true : undefined;
+        return (await redisAnswers(this.url, 500)) ? true : undefined;
       },
       10_000,
       50,

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -11,7 +10,10 @@ import { stringify } from 'yaml';
 
 import { ACTION } from '../../src/slack/ids';
 import { type FakeMessage, type SignedResponse, sendBlockAction, sendSlashCommand } from '../../sandbox/slack';
+import { freePort, redisAnswers } from '../../sandbox/local-services';
 import { SANDBOX, type SandboxWorld } from '../../sandbox/world';
+
+export { freePort, redisAnswers };
 
 /**
  * Helpers for tests that run the bot as the operator does: child processes started with
@@ -34,18 +36,6 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   }
 }
 
-/** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** Sends a GET to a loopback URL; a refused connection resolves with status 0. */
 export function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number; body: string; contentType: string }> {
   return new Promise((resolve) => {
@@ -62,29 +52,6 @@ export function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number
     });
     request.on('timeout', () => request.destroy(new Error('timeout')));
     request.on('error', () => resolve({ status: 0, body: '', contentType: '' }));
-  });
-}
-
-/**
- * Whether a Redis server replies to PING at `url` within a second. A raw socket is used because an
- * ioredis client that failed to connect leaves a 2-second disconnect timer behind.
- */
-export function redisAnswers(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port) || 6379 });
-    let received = '';
-    const finish = (answers: boolean): void => {
-      socket.destroy();
-      resolve(answers);
-    };
-    socket.setTimeout(1000, () => finish(false));
-    socket.on('error', () => finish(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('utf8');
-      if (received.includes('\r\n')) finish(received.startsWith('+PONG'));
-    });
   });
 }
 
