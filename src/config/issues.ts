@@ -9,9 +9,9 @@ export interface ConfigIssue {
   value?: unknown;
   /** Whether the value is secret and must be masked. */
   secret?: boolean;
-  /** What is wrong, as a phrase that follows the key: "is missing", "is not an http(s) URL". */
+  /** Problem, as a phrase that follows the key: "is missing", "is not an http(s) URL". */
   problem: string;
-  /** What to do about it. */
+  /** Fix for the problem. */
   fix: string;
 }
 

@@ -15,7 +15,7 @@ import {
 import { Secret } from './secret';
 import { checkRules, issuesFromZod, trimTrailingSlashes } from './validate';
 
-/** Where a secret came from, for messages: `environment variable AUTHENTIK_TOKEN` or `file /run/secrets/x`. */
+/** Source of a secret, for messages: `environment variable AUTHENTIK_TOKEN` or `file /run/secrets/x`. */
 export type SecretSource = { kind: 'env'; name: string } | { kind: 'file'; path: string };
 
 export interface AuthentikConfig extends Omit<AuthentikFileConfig, 'tokenEnv' | 'tokenFile' | 'apiUrl'> {

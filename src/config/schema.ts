@@ -14,11 +14,11 @@ const slackPrincipal = z.string().trim().min(1);
 export const authentikSchema = z.strictObject({
   /** Public base URL: what browsers and EspoCRM use. Every endpoint given to EspoCRM is built from it. */
   url: nonEmpty,
-  /** Where the bot calls the API; defaults to `url`. */
+  /** Base URL the bot calls the API at; defaults to `url`. */
   apiUrl: nonEmpty.optional(),
-  /** Name of the environment variable that holds the API token. */
+  /** Name of the environment variable that contains the API token. */
   tokenEnv: nonEmpty.optional(),
-  /** Path of a file that holds the API token. */
+  /** Path of a file that contains the API token. */
   tokenFile: nonEmpty.optional(),
   authorizationFlow: nonEmpty.default('default-provider-authorization-explicit-consent'),
   invalidationFlow: nonEmpty.default('default-provider-invalidation-flow'),

@@ -11,7 +11,7 @@ export type ErrorCode =
   | 'network'
   /** A call took longer than its timeout. */
   | 'timeout'
-  /** The server answered 5xx or 429. */
+  /** The server returned 5xx or 429. */
   | 'upstream_unavailable'
   /** The server rejected the request (400, 409, 422). */
   | 'upstream_rejected'
@@ -22,7 +22,7 @@ export type ErrorCode =
   | 'not_found'
   /** A response did not have the expected shape. */
   | 'invalid_response'
-  /** The EspoCRM user signs in with a second factor, which a bot cannot answer. */
+  /** The EspoCRM user signs in with a second factor, which a bot cannot provide. */
   | 'second_factor_required'
   /** The EspoCRM user is not an administrator. */
   | 'not_admin'
@@ -46,12 +46,12 @@ export interface EspoSsoErrorOptions {
   status?: number;
   retryable?: boolean;
   system?: System;
-  /** What the operator should do about it, in one sentence. */
+  /** Fix for the operator, in one sentence. */
   hint?: string;
   cause?: unknown;
 }
 
-/** The one error class of the product; `code` says what happened, `retryable` whether to retry. */
+/** The one error class of the product: `code` names what happened and `retryable` whether to retry. */
 export class EspoSsoError extends Error {
   readonly code: ErrorCode;
   readonly status: number | undefined;
@@ -69,7 +69,7 @@ export class EspoSsoError extends Error {
     this.hint = options.hint;
   }
 
-  /** The message followed by the hint, for people. */
+  /** Returns the message followed by the hint, for people. */
   describe(): string {
     return this.hint ? `${this.message} ${this.hint}` : this.message;
   }

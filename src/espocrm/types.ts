@@ -41,7 +41,7 @@ export interface OidcSettings {
   oidcTeamsColumns: Record<string, { group: string }>;
 }
 
-/** What `GET /api/v1/Settings` returns to an admin, reduced to what the bot uses. */
+/** Admin view of `GET /api/v1/Settings`, reduced to the fields the bot uses. */
 export interface EspoSettings extends OidcSettings {
   /** EspoCRM's version, e.g. "8.4.2". */
   version: string;
@@ -55,14 +55,14 @@ export interface OidcSettingsWrite extends Omit<OidcSettings, 'oidcUserInfoEndpo
   oidcClientSecret?: Secret;
 }
 
-/** What `GET /api/v1/Settings` returns without authentication. */
+/** Public view of `GET /api/v1/Settings`, as returned without authentication. */
 export interface PublicSettings {
   siteUrl: string | null;
   /** Present only while the login method is OIDC. */
   loginData: { method: string; fallback: boolean } | undefined;
 }
 
-/** What `GET /api/v1/Oidc/authorizationData` returns while OIDC is the login method. */
+/** Login data from `GET /api/v1/Oidc/authorizationData`, served while OIDC is the login method. */
 export interface AuthorizationData {
   clientId: string;
   endpoint: string;
@@ -71,7 +71,7 @@ export interface AuthorizationData {
 }
 
 /**
- * What provisioning needs from one EspoCRM instance. Implemented over the real API by
+ * Port through which provisioning reads and writes one EspoCRM instance. Implemented over the real API by
  * `EspoCrmClient`. Every call may throw `EspoSsoError` with `system: 'espocrm'`.
  */
 export interface EspoCrmPort {
@@ -83,7 +83,7 @@ export interface EspoCrmPort {
   signIn(): Promise<EspoUser>;
   /** Reads the admin settings (signs in first if needed). */
   getSettings(): Promise<EspoSettings>;
-  /** Reads the settings any visitor sees (no authentication). */
+  /** Reads the settings EspoCRM returns to anonymous visitors. */
   getPublicSettings(): Promise<PublicSettings>;
   /** Reads what the login page uses; undefined while OIDC is not the login method (403). */
   getAuthorizationData(): Promise<AuthorizationData | undefined>;

@@ -8,11 +8,11 @@ export const JOB = {
   plan: 'plan',
   /** Apply an approved plan. */
   apply: 'apply',
-  /** Expire a request that nobody decided on in time. */
+  /** Expire a request that no approver decided on in time. */
   expire: 'expire',
-  /** Answer `/espo-sso status <instance>`. */
+  /** Reply to `/espo-sso status <instance>`. */
   status: 'status',
-  /** Answer `/espo-sso list`. */
+  /** Reply to `/espo-sso list`. */
   list: 'list',
 } as const;
 
@@ -21,7 +21,7 @@ export type JobName = (typeof JOB)[keyof typeof JOB];
 /** Redis keys under the configured prefix. */
 export const keys = {
   request: (prefix: string, id: string): string => `${prefix}:request:${id}`,
-  /** The id of the request that holds an instance (pending or running). */
+  /** The id of the request that has the instance's lock (pending or running). */
   instanceLock: (prefix: string, instance: string): string => `${prefix}:instance:${instance}`,
   /** Sorted set of request ids by creation time, for listing and clean-up. */
   requestIndex: (prefix: string): string => `${prefix}:requests`,

@@ -64,7 +64,7 @@ export type NewRequest = Pick<
   'operation' | 'instance' | 'purge' | 'requesterId' | 'teamId' | 'channelId'
 > & { ttlMinutes: number; supersedes?: string };
 
-/** What happened when a request was created. */
+/** Outcome of creating a request. */
 export type CreateOutcome = { created: true; request: RequestRecord } | { created: false; existing: RequestRecord | undefined };
 
 /**
@@ -113,7 +113,7 @@ function decodeFields(flat: string[]): RequestRecord {
   return record as unknown as RequestRecord;
 }
 
-/** The fields of a record that have a value. */
+/** Returns the fields of a record that have a value. */
 function definedFields(record: RequestRecord): Partial<RequestRecord> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<RequestRecord>;
 }
@@ -172,7 +172,7 @@ export class RequestStore {
   ) {}
 
   /**
-   * Creates a request in state `planning` unless another request holds the instance. One script
+   * Creates a request in state `planning` unless another request has the instance's lock. One script
    * takes the lock and writes the record, so no failure can leave one without the other; a lock
    * whose record is gone counts as free. When the call fails (for example a command timeout while
    * Redis hangs), a clean-up is sent after it on the same connection, so that a create that Redis
@@ -263,7 +263,7 @@ export class RequestStore {
     return Object.keys(flat).length > 0 ? decodeFields(Object.entries(flat).flat()) : undefined;
   }
 
-  /** The request that holds an instance, if any. */
+  /** Returns the request that has an instance's lock, if any. */
   async holder(instance: string): Promise<RequestRecord | undefined> {
     const id = await this.redis.get(keys.instanceLock(this.prefix, instance));
     return id ? this.get(id) : undefined;

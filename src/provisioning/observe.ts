@@ -22,7 +22,7 @@ export const SCOPE_MAPPINGS: Record<string, string> = {
   ak_proxy: 'goauthentik.io/providers/proxy/scope-proxy',
 };
 
-/** Where the provider came from. `name` means a provider without an application, left by an earlier run. */
+/** Source of the provider. `name` means a provider without an application, left by an earlier run. */
 export type ProviderSource = 'application' | 'name' | 'none';
 
 /** Both systems' state as read at one moment. Holds no secret, only whether one was readable. */
@@ -60,7 +60,7 @@ export function readsAuthentikObjects(version: AuthentikVersion | undefined): bo
   return version !== undefined && compareVersions(version.raw, MIN_AUTHENTIK_VERSION) >= 0;
 }
 
-/** The provider name the bot uses for an instance: the application's name. */
+/** Returns the provider name the bot uses for an instance: the application's name. */
 export function providerName(context: ProvisioningContext): string {
   return context.instance.application.name;
 }
@@ -200,7 +200,14 @@ export function fingerprintObservation(observation: Observation): string {
   return createHash('sha256').update(stableStringify(canonical)).digest('hex');
 }
 
-/** JSON with object keys sorted, so equal states hash equally. */
+/** Orders strings by UTF-16 code units, as `<` does, so the order never depends on a locale. */
+function compareCodePoints(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
+
+/** Serialises a value as JSON with object keys sorted, so equal states hash equally. */
 export function stableStringify(value: unknown): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
@@ -208,7 +215,7 @@ export function stableStringify(value: unknown): string {
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, entry]) => entry !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(([a], [b]) => compareCodePoints(a, b));
   return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${stableStringify(entry)}`).join(',')}}`;
 }
 

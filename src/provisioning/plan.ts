@@ -62,7 +62,7 @@ function checkVersions(observation: Observation, issues: PlanIssue[], warnings: 
   }
 }
 
-/** The fields of `provider` that differ from the target, as changes. */
+/** Lists the fields of `provider` that differ from the target, as changes. */
 function providerChanges(
   desired: DesiredState,
   observation: Observation,
@@ -118,7 +118,7 @@ function providerChanges(
     }));
 }
 
-/** Whether a provider lacks the grant types that 2026.5+ needs. */
+/** Returns whether a provider lacks the grant types that authentik 2026.5 and later need. */
 export function needsGrantTypes(observation: Observation, provider: OAuth2Provider | undefined): boolean {
   const version = observation.authentikVersion?.raw;
   if (version === undefined || !isAtLeast(version, '2026.5')) return false;
@@ -226,7 +226,8 @@ function planSetup(
     summary.newSecret = true;
     changes.push({ system: 'authentik', object: providerObject, action: 'create', field: 'client_secret', current: null, next: 'set' });
   } else {
-    summary.provider = observation.providerSource === 'name' ? 'adopt' : providerRows.length > 0 ? 'update' : 'keep';
+    summary.provider = providerRows.length > 0 ? 'update' : 'keep';
+    if (observation.providerSource === 'name') summary.provider = 'adopt';
     if (observation.providerSource === 'name') {
       warnings.push(`Adopting provider "${provider.name}" (pk ${provider.pk}), left without an application by an earlier run.`);
     }
@@ -356,7 +357,7 @@ function planDisable(
   }
 }
 
-/** Whether a plan may be applied. */
+/** Returns whether a plan may be applied. */
 export function isApplicable(plan: Plan): boolean {
   return plan.errors.length === 0 && plan.operation !== 'status';
 }

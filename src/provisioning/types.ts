@@ -5,7 +5,7 @@ import { type ErrorCode } from '../errors';
 import { type EspoCrmPort } from '../espocrm/types';
 import { type Logger } from '../logging/logger';
 
-/** What a plan does. `status` only reads. */
+/** Kind of plan. `status` only reads. */
 export type Operation = 'setup' | 'status' | 'rotate' | 'disable';
 
 export const OPERATIONS: readonly Operation[] = ['setup', 'status', 'rotate', 'disable'];
@@ -44,7 +44,7 @@ export interface PlanIssue {
   fix: string;
 }
 
-/** What happens to each object, in one word each. */
+/** Fate of each object, in one word each. */
 export interface PlanSummary {
   provider: 'create' | 'update' | 'adopt' | 'keep' | 'delete' | 'none';
   application: 'create' | 'update' | 'keep' | 'delete' | 'none';
@@ -63,7 +63,7 @@ export interface PlanSummary {
 }
 
 /**
- * A reviewed description of a change, safe to store and to show: it holds no secret and
+ * A reviewed description of a change, safe to store and to show, because it contains no secret. It
  * serialises to JSON. `fingerprint` is a hash of the state observed when it was made; an apply
  * re-reads the state and refuses to run when the hash differs.
  */
@@ -108,7 +108,7 @@ export interface ApplyResult {
   clientId: string | null;
   loginUrl: string;
   checks: VerifyCheck[];
-  /** What the rollback undid after a failure, one line each. */
+  /** Actions the rollback undid after a failure, one line each. */
   undone: string[];
   /** Objects the rollback could not undo: these need a person. */
   leftBehind: string[];

@@ -13,7 +13,7 @@ import { EspoSsoError } from '../errors';
 /** Slack errors that mean the bot cannot post in a channel. */
 const NOT_IN_CHANNEL = new Set(['not_in_channel', 'channel_not_found', 'is_archived']);
 
-/** The bot cannot post in a channel; the message says how to invite it. */
+/** Error for a channel the bot cannot post in. Its message tells how to invite the bot. */
 export class NotInChannelError extends EspoSsoError {
   constructor(readonly channelId: string) {
     super('forbidden', `I cannot post in <#${channelId}>: I am not a member of it.`, {
@@ -87,13 +87,13 @@ function toSlackError(error: unknown, channelId: string | undefined): EspoSsoErr
     const code = error.data.error;
     if (channelId !== undefined && NOT_IN_CHANNEL.has(code)) return new NotInChannelError(channelId);
     const retryable = code === 'internal_error' || code === 'fatal_error' || code === 'service_unavailable' || code === 'request_timeout';
-    return new EspoSsoError(retryable ? 'upstream_unavailable' : 'upstream_rejected', `Slack answered ${code}.`, {
+    return new EspoSsoError(retryable ? 'upstream_unavailable' : 'upstream_rejected', `Slack returned the error ${code}.`, {
       system: 'slack',
       retryable,
     });
   }
   if (error instanceof WebAPIHTTPError) {
-    return new EspoSsoError('upstream_unavailable', `Slack answered HTTP ${error.statusCode}.`, {
+    return new EspoSsoError('upstream_unavailable', `Slack returned HTTP ${error.statusCode}.`, {
       system: 'slack',
       status: error.statusCode,
       retryable: error.statusCode >= 500,

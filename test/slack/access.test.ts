@@ -86,5 +86,5 @@ test('self-approval setting exposed', () => {
 test('failed group lookup raises', async () => {
   const access = accessControl({ approvers: ['S0MISSING'] });
   await expect(access.isApprover('U0GROUPED')).rejects.toBeInstanceOf(EspoSsoError);
-  await expect(access.isApprover('U0GROUPED')).rejects.toMatchObject({ message: 'Slack answered no_such_subteam.' });
+  await expect(access.isApprover('U0GROUPED')).rejects.toMatchObject({ message: 'Slack returned the error no_such_subteam.' });
 });

@@ -154,7 +154,7 @@ describe('commands', () => {
     const response = await harness.command(bot, 'setup demo', SANDBOX.outsiderId);
 
     expect(response.status).toBe(200);
-    expect(ackText(response)).toContain('a Slack call failed: Slack answered no_such_subteam.');
+    expect(ackText(response)).toContain('a Slack call failed: Slack returned the error no_such_subteam.');
     expect(ackText(response)).not.toContain('Redis');
     expect(await requestKeys(harness)).toEqual([]);
   });

@@ -81,7 +81,7 @@ test('platform error not retryable', async () => {
 
   const error = await callSlack(() => web.chat.update({ channel: 'C0GENERAL', ts: '1.000001', text: 'x' })).catch((caught: unknown) => caught);
 
-  expect(error).toMatchObject({ code: 'upstream_rejected', retryable: false, message: 'Slack answered message_not_found.' });
+  expect(error).toMatchObject({ code: 'upstream_rejected', retryable: false, message: 'Slack returned the error message_not_found.' });
 });
 
 test('server error retryable', async () => {
